@@ -1,8 +1,8 @@
-"""The one exception type ValueRisk raises for problems a user can fix, and its warnings.
+"""The exception ValueRisk raises for problems a user can fix, and its warnings.
 
-Every message follows the same shape: what was wrong, what was expected, what was received,
-and how to fix it. Pages show the message with ``st.error``; the CLI prints it on one line
-and exits non-zero.
+Every message follows the same shape: what was wrong, what was expected, what was
+received, and how to fix it. Pages show the message with ``st.error``; the CLI prints it
+on one line and exits non-zero.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class ValueRiskWarning(UserWarning):
 
 
 class CensoredDistanceWarning(ValueRiskWarning):
-    """Some boundary-distance searches did not cross the boundary within their budget."""
+    """Some boundary-distance searches did not cross the boundary in their budget."""
 
 
 class SmallGroupWarning(ValueRiskWarning):

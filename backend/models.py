@@ -5,8 +5,8 @@ Every model is a :class:`Classifier`: ``features`` maps an input batch to its em
 ``head`` maps the embedding to logits.
 
 torchvision's ResNets and MobileNetV2 are adapted to small inputs the usual way: a 3×3,
-stride-1 first convolution and no max-pool for images of 32×32 or less, and a first layer
-that takes any number of input channels.
+stride-1 first convolution and no max-pool for images of 32×32 or less, and a first
+layer that takes any number of input channels.
 """
 
 from __future__ import annotations
@@ -96,7 +96,9 @@ def _mobilenet_v2(input_shape: tuple[int, ...], num_classes: int) -> Classifier:
     channels, height = input_shape[0], input_shape[1]
     net = mobilenet_v2(weights=None)
     stride = 1 if height <= 32 else 2
-    net.features[0][0] = nn.Conv2d(channels, 32, 3, stride=stride, padding=1, bias=False)
+    net.features[0][0] = nn.Conv2d(
+        channels, 32, 3, stride=stride, padding=1, bias=False
+    )
     net.classifier = nn.Identity()
     return Classifier(net, 1280, num_classes)
 
@@ -122,7 +124,9 @@ ARCHITECTURES: dict[str, tuple[Callable[..., Classifier], tuple[str, ...], str]]
 
 def architecture_names(kind: str | None = None) -> list[str]:
     """Registered architectures, optionally only those that accept a data kind."""
-    return [n for n, (_, kinds, _) in ARCHITECTURES.items() if kind is None or kind in kinds]
+    return [
+        n for n, (_, kinds, _) in ARCHITECTURES.items() if kind is None or kind in kinds
+    ]
 
 
 def build_model(

@@ -1,4 +1,4 @@
-"""Where ValueRisk reads data and keeps results, and the defaults shared by every module.
+"""Where ValueRisk reads data and keeps results, and defaults shared by every module.
 
 Paths come from environment variables with defaults under the user's home, never from a
 path written in code:

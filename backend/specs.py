@@ -1,11 +1,12 @@
 """Frozen specifications of every job, and their stable hash.
 
-A spec says exactly what a stage reads. Its hash is the sha256 of its canonical JSON (sorted
-keys, no whitespace), so it is the same in every process and on every machine. The result
-store keys results by the stage name, the stage's code version and this hash.
+A spec says exactly what a stage reads. Its hash is the sha256 of its canonical JSON
+(sorted keys, no whitespace), so it is the same in every process and on every machine.
+The result store keys results by the stage name, the stage's code version and this hash.
 
-The top-level :class:`RunSpec` bundles the sub-specs that one analysis needs; a stage takes
-only the sub-specs it reads, so changing an attack parameter never retrains a model.
+The top-level :class:`RunSpec` bundles the sub-specs that one analysis needs; a stage
+takes only the sub-specs it reads, so changing an attack parameter never retrains a
+model.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def spec_hash(value: Any) -> str:
 class SplitSpec:
     """Sizes of the disjoint index sets drawn from one dataset.
 
-    A size of 0 means "choose from the dataset's size" (see :func:`backend.splits.make_split`).
+    A size of 0 means "choose from the dataset's size" (see
+    :func:`backend.splits.make_split`).
     """
 
     members: int = 0  # training set of the target model
@@ -96,7 +98,8 @@ class ValuationSpec:
     """How importance (exact KNN-Shapley) is computed."""
 
     k: int = DEFAULT_K
-    representation: str = "raw"  # "raw" (flattened inputs) or "embedding" (target model)
+    # "raw" (flattened inputs) or "embedding" (the target model's penultimate layer)
+    representation: str = "raw"
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,8 @@ def spec_from_dict(data: dict) -> RunSpec:
             unknown = set(value) - known
             if unknown:
                 raise ValueRiskError(
-                    f"unknown {name} setting(s) {sorted(unknown)}; known: {sorted(known)}."
+                    f"unknown {name} setting(s) {sorted(unknown)}; "
+                    f"known: {sorted(known)}."
                 )
             kwargs[name] = cls(**value)
         elif name == "dataset":
@@ -179,8 +183,8 @@ def spec_from_dict(data: dict) -> RunSpec:
     return RunSpec(**kwargs)
 
 
-# Scale presets. "quick" is a demo in seconds on 2 CPU cores; "paper" follows the study's
-# settings (lr 0.1, batch 128, augmentation on, longer training).
+# Scale presets. "quick" is a demo in seconds on 2 CPU cores; "paper" follows the
+# study's settings (lr 0.1, batch 128, augmentation on, longer training).
 PRESETS: dict[str, dict[str, Any]] = {
     "quick": {"train": {"epochs": 15, "lr": 0.05, "augment": False}},
     "paper": {"train": {"epochs": 50, "lr": 0.1, "augment": True}},
@@ -199,7 +203,9 @@ def make_runspec(
     Example: ``make_runspec("digits", seed=1, valuation={"k": 5})``.
     """
     if preset not in PRESETS:
-        raise ValueRiskError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}.")
+        raise ValueRiskError(
+            f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}."
+        )
     sections: dict[str, dict[str, Any]] = {
         "split": {"seed": seed},
         "train": {"seed": seed},

@@ -4,11 +4,13 @@ A :class:`Split` holds five disjoint arrays of sample indices into the pooled da
 
 - ``members``: the target model's training set (whose importance is computed);
 - ``nonmembers``: held-out samples, the negatives of membership inference;
-- ``shadow_members`` / ``shadow_nonmembers``: the attacker's own data, for a shadow model
-  that calibrates attack thresholds;
-- ``reference``: the valuation reference set that KNN-Shapley measures usefulness against.
+- ``shadow_members`` / ``shadow_nonmembers``: the attacker's own data, for a shadow
+  model that calibrates attack thresholds;
+- ``reference``: the valuation reference set that KNN-Shapley measures usefulness
+  against.
 
-The same seed and sizes always give the same split; the split is stored with every result.
+The same seed and sizes always give the same split; the split is stored with every
+result.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from backend.specs import SplitSpec
 
 __all__ = ["Split", "make_split", "default_sizes", "SPLIT_PARTS"]
 
-SPLIT_PARTS = ("members", "nonmembers", "shadow_members", "shadow_nonmembers", "reference")
+SPLIT_PARTS = (
+    "members",
+    "nonmembers",
+    "shadow_members",
+    "shadow_nonmembers",
+    "reference",
+)
 
 # Share of the pool each part takes when its size is left at 0. Members get the largest
 # share; non-members and the reference set are large enough for TPR at 1% FPR to mean

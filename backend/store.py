@@ -1,14 +1,15 @@
 """The on-disk result store.
 
-Each stage's result lives under the key ``<stage>/v<version>/<sha256 of its inputs>``. The
-inputs are exactly the specs the stage reads, hashed as canonical JSON (see
+Each stage's result lives under the key ``<stage>/v<version>/<sha256 of its inputs>``.
+The inputs are exactly the specs the stage reads, hashed as canonical JSON (see
 :mod:`backend.specs`). An entry records the schema version, its stage, code version,
-inputs, the data fingerprint and when it was made; :meth:`Store.get` serves an entry only
-when all of them match, so nothing stale is ever returned.
+inputs, the data fingerprint and when it was made; :meth:`Store.get` serves an entry
+only when all of them match, so nothing stale is ever returned.
 
-The store is a plain :class:`diskcache.Cache` (SQLite in WAL mode: safe across threads and
-processes). A write is one SQLite transaction, so a process killed mid-way leaves either the
-whole entry or none. Eviction is off: large results are never dropped behind the user's back.
+The store is a plain :class:`diskcache.Cache` (SQLite in WAL mode: safe across threads
+and processes). A write is one SQLite transaction, so a process killed mid-way leaves
+either the whole entry or none. Eviction is off: large results are never dropped behind
+the user's back.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class Store:
     def get(
         self, stage: str, version: int, inputs: Any, *, fingerprint: str | None = None
     ) -> Entry | None:
-        """The stored entry, or None if absent or if anything about it does not match."""
+        """The stored entry, or None if absent or if anything about it differs."""
         record = self._cache.get(self.key(stage, version, inputs))
         if not isinstance(record, dict) or record.get("schema") != SCHEMA_VERSION:
             return None
@@ -87,7 +88,13 @@ class Store:
         )
 
     def put(
-        self, stage: str, version: int, inputs: Any, payload: Any, *, fingerprint: str = ""
+        self,
+        stage: str,
+        version: int,
+        inputs: Any,
+        payload: Any,
+        *,
+        fingerprint: str = "",
     ) -> None:
         """Store a finished result atomically (one transaction)."""
         record = {

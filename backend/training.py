@@ -1,8 +1,8 @@
 """Seeded, batched training and inference for the models in :mod:`backend.models`.
 
-Training is SGD with momentum and a cosine learning-rate schedule (the study's recipe: lr
-0.1, momentum 0.9, weight decay 5e-4, batch 128, random crop and horizontal flip). The
-augmentation runs on whole batches on the training device, so there is no per-sample
+Training is SGD with momentum and a cosine learning-rate schedule (the study's recipe:
+lr 0.1, momentum 0.9, weight decay 5e-4, batch 128, random crop and horizontal flip).
+The augmentation runs on whole batches on the training device, so there is no per-sample
 Python loop.
 """
 
