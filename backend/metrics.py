@@ -53,8 +53,7 @@ def roc(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def min_negatives_for(fpr: float) -> int:
-    """The fewest non-members for which a false-positive rate of ``fpr`` can be
-    resolved."""
+    """The fewest non-members with which an FPR of ``fpr`` is measurable."""
     return math.ceil(1.0 / fpr - 1e-9)
 
 

@@ -93,10 +93,8 @@ def boundary_distance(
     """Distance from each input to the model's decision boundary.
 
     Each input takes up to ``steps`` gradient-sign steps of size ``step_size`` that
-    raise
-    the loss of the model's own prediction, staying inside [lower, upper]. The search
-    for
-    a sample stops at the first step where the prediction changes.
+    raise the loss of the model's own prediction, staying inside [lower, upper]. The
+    search for a sample stops at the first step where the prediction changes.
 
     Args:
         model: a trained classifier (used in eval mode).
@@ -107,9 +105,8 @@ def boundary_distance(
     Returns:
         A DataFrame with ``linf``, ``l2``, ``l1`` (the perturbation at the first flip),
         ``steps`` (steps taken) and ``censored`` (True when the prediction never
-        changed;
-        the distances are then lower bounds, the perturbation after the last step).
-        Warns with :class:`CensoredDistanceWarning` if any sample is censored.
+        changed; the distances are then lower bounds, the perturbation after the last
+        step). Warns with :class:`CensoredDistanceWarning` if any sample is censored.
     """
     dev = default_device(device)
     model = model.eval().to(dev)

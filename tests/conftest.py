@@ -22,7 +22,7 @@ TINY_SPLIT = {
 
 def tiny_spec(**overrides) -> RunSpec:
     """A digits RunSpec that trains in about a second."""
-    sections = {"split": dict(TINY_SPLIT), "train": {"epochs": 3}}
+    sections = {"split": dict(TINY_SPLIT), "train": {"epochs": 4, "batch_size": 32}}
     for section, values in overrides.items():
         sections.setdefault(section, {}).update(values)
     return make_runspec("digits", **sections)

@@ -60,7 +60,9 @@ def test_model_bytes_round_trip_with_weights_only():
     x, y = _blobs(64)
     model = train_model(ModelSpec("mlp"), TrainSpec(epochs=1), x, y, num_classes=2)
     data = model_to_bytes(model)
-    loaded = model_from_bytes(data, ModelSpec("mlp"), input_shape=(1, 8, 8), num_classes=2)
+    loaded = model_from_bytes(
+        data, ModelSpec("mlp"), input_shape=(1, 8, 8), num_classes=2
+    )
     np.testing.assert_allclose(predict_logits(model, x), predict_logits(loaded, x))
     assert embed(loaded, x).shape == (64, 128)
 

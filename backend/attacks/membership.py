@@ -2,30 +2,25 @@
 
 Threat model: the attacker queries the target model on a candidate sample with its true
 label and sees the output probabilities (metric-based attacks) or only the predicted
-label
-(the boundary-distance attack, which probes the model with perturbed inputs). It also
-holds
-data from the same distribution, disjoint from the target's, on which it trains a shadow
-model of the same kind to calibrate its thresholds.
+label (the boundary-distance attack, which probes the model with perturbed inputs). It
+also holds data from the same distribution, disjoint from the target's, on which it
+trains a shadow model of the same kind to calibrate its thresholds.
 
 Attacks:
 
 - metric-based (Song & Mittal, USENIX Security 2021): confidence, entropy and modified
   entropy, each with one threshold per class;
 - label-only boundary distance (Choquette-Choo et al., ICML 2021): samples farther from
-  the
-  decision boundary are more likely members; a misclassified sample has distance 0.
+  the decision boundary are more likely members; a misclassified sample has distance 0.
 
 Thresholds are fitted on the shadow model's members and non-members (the standard
 protocol). The "paper protocol" fits them on the evaluated target data itself, which no
-real
-attacker can do: its numbers are an upper bound.
+real attacker can do: its numbers are an upper bound.
 
 Every score here is oriented so that higher means "more likely a member". The continuous
 score of an attack is its signal minus the threshold of the sample's class, so that one
 global threshold at 0 gives back the class-dependent decisions, and the ROC of that
-score
-is the ROC of the class-dependent attack.
+score is the ROC of the class-dependent attack.
 """
 
 from __future__ import annotations
@@ -99,13 +94,11 @@ def fit_thresholds(
     """One threshold per class, maximising TPR − FPR on the given samples.
 
     Classes without both members and non-members fall back to the threshold fitted on
-    all
-    samples.
+    all samples.
 
     Returns:
         float64 array of shape (num_classes,); a sample is flagged a member when its
-        score
-        is at least its class's threshold.
+        score is at least its class's threshold.
     """
     scores = np.asarray(scores, dtype=np.float64)
     is_member = np.asarray(is_member, dtype=bool)

@@ -1,0 +1,188 @@
+"""The command line: ``python -m backend <command> ...``, the same jobs as the app.
+
+Every command writes into the same result store as the app (``VALUERISK_CACHE_DIR``),
+shows progress with tqdm, and on bad input prints one line starting with ``error:`` and
+exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from backend.errors import ValueRiskError
+from backend.settings import DEFAULT_DATASET, DEFAULT_K
+from backend.specs import PRESETS, RunSpec, make_runspec
+
+
+def _add_runspec_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", default=DEFAULT_DATASET, help="registry name")
+    parser.add_argument("--preset", default="quick", choices=sorted(PRESETS))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--arch", default=None, help="model architecture")
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--k", type=int, default=DEFAULT_K, help="KNN-Shapley k")
+    parser.add_argument("--representation", default="raw", choices=("raw", "embedding"))
+    for part in ("members", "nonmembers", "shadow-members", "shadow-nonmembers"):
+        parser.add_argument(f"--{part}", type=int, default=0, help="split size")
+    parser.add_argument("--reference", type=int, default=0, help="split size")
+
+
+def runspec_from_args(args: argparse.Namespace) -> RunSpec:
+    """The RunSpec that a command's arguments describe."""
+    train = {
+        name: value
+        for name, value in (
+            ("epochs", args.epochs),
+            ("batch_size", args.batch_size),
+            ("lr", args.lr),
+        )
+        if value is not None
+    }
+    model = {"arch": args.arch} if args.arch else {}
+    if not model:
+        from backend.datasets import dataset_info
+
+        if dataset_info(args.dataset).kind == "tabular":
+            model = {"arch": "mlp"}
+    split = {
+        "members": args.members,
+        "nonmembers": args.nonmembers,
+        "shadow_members": args.shadow_members,
+        "shadow_nonmembers": args.shadow_nonmembers,
+        "reference": args.reference,
+    }
+    return make_runspec(
+        args.dataset,
+        preset=args.preset,
+        seed=args.seed,
+        split=split,
+        model=model,
+        train=train,
+        valuation={"k": args.k, "representation": args.representation},
+    )
+
+
+def _tqdm_progress(description: str):
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, desc=description, unit="%", leave=True, file=sys.stderr)
+
+    def report(fraction: float, message: str) -> None:
+        bar.n = round(100 * fraction)
+        bar.set_postfix_str(message[-60:], refresh=True)
+
+    return bar, report
+
+
+def _run_job(kind: str, spec: RunSpec) -> dict:
+    from backend.jobs import run_inline
+
+    bar, report = _tqdm_progress(kind)
+    try:
+        return run_inline(kind, spec, progress=report)
+    finally:
+        bar.close()
+
+
+# -- commands -------------------------------------------------------------------------
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from backend.datasets import list_datasets
+
+    for status in list_datasets():
+        info = status.info
+        mark = "yes" if status.available else "no "
+        line = f"{info.name:<14} {mark}  {info.title}"
+        if not status.available:
+            line += f"  [{status.instruction}]"
+        print(line)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    summary = _run_job("train", runspec_from_args(args))
+    for role, scores in summary.items():
+        print(
+            f"{role:<7} train accuracy {scores['train_accuracy']:.4f}  "
+            f"test accuracy {scores['test_accuracy']:.4f}"
+        )
+    return 0
+
+
+def cmd_value(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from backend import pipeline
+
+    spec = runspec_from_args(args)
+    _run_job("value", spec)
+    ctx = pipeline.make_context(spec)
+    values = pipeline.importance(ctx)
+    table = pd.DataFrame(
+        {
+            "index": ctx.split.members,
+            "label": ctx.data.y[ctx.split.members],
+            "importance": values,
+        }
+    )
+    if args.out:
+        table.to_csv(args.out, index=False)
+        print(f"wrote {len(table)} rows to {args.out}")
+    else:
+        print(table.describe().to_string())
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from backend.jobs import run_worker
+
+    return run_worker(args.job_id)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m backend",
+        description="ValueRisk jobs, headless, into the same result store as the app.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    sub = commands.add_parser("datasets", help="list datasets and their availability")
+    sub.set_defaults(run=cmd_datasets)
+
+    sub = commands.add_parser("train", help="train the target and shadow models")
+    _add_runspec_arguments(sub)
+    sub.set_defaults(run=cmd_train)
+
+    sub = commands.add_parser("value", help="importance (KNN-Shapley) of every member")
+    _add_runspec_arguments(sub)
+    sub.add_argument(
+        "--out", default=None, help="write a CSV of index,label,importance"
+    )
+    sub.set_defaults(run=cmd_value)
+
+    sub = commands.add_parser("_worker", help=argparse.SUPPRESS)
+    sub.add_argument("job_id")
+    sub.set_defaults(run=cmd_worker)
+    return parser
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except ValueRiskError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
