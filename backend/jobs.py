@@ -16,6 +16,7 @@ calling process (the CLI and the tests use it), recording the same state.
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import subprocess
@@ -98,9 +99,14 @@ def _check_kind(kind: str) -> None:
         )
 
 
+# Modules whose import registers job kinds (each with @register_job): the job functions
+# live beside the stages they run.
+JOB_MODULES = ("backend.tasks",)
+
+
 def _load_job_kinds() -> None:
-    # The job functions live beside the stages they run; importing registers them.
-    import backend.tasks  # noqa: F401
+    for module in JOB_MODULES:
+        importlib.import_module(module)
 
 
 # -- reading state --------------------------------------------------------------------
