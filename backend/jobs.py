@@ -47,7 +47,8 @@ __all__ = [
 STATES = ("queued", "running", "done", "failed", "cancelled")
 _PROGRESS_INTERVAL = 0.25  # seconds between progress writes to the store
 
-JobFunction = Callable[[RunSpec, Store, Progress], dict]
+# fn(spec, store, progress, **params) -> a small, JSON-able summary dict
+JobFunction = Callable[..., dict]
 JOB_KINDS: dict[str, tuple[JobFunction, str]] = {}
 
 # Worker processes started by this process, so they can be reaped once they exit.
@@ -55,7 +56,11 @@ _CHILDREN: dict[str, subprocess.Popen] = {}
 
 
 def register_job(name: str, description: str):
-    """Decorator: register ``fn(spec, store, progress) -> summary`` as a job kind."""
+    """Decorator: register ``fn(spec, store, progress, **params) -> summary`` as a job.
+
+    ``params`` are the job's own JSON-able settings beyond the RunSpec (budgets, seeds);
+    they are part of the job's id.
+    """
 
     def decorate(fn: JobFunction) -> JobFunction:
         JOB_KINDS[name] = (fn, description)
@@ -83,8 +88,10 @@ class JobState:
         return self.state in ("queued", "running")
 
 
-def job_id(kind: str, spec: RunSpec) -> str:
-    return spec_hash({"kind": kind, "spec": spec.to_dict()})[:24]
+def job_id(kind: str, spec: RunSpec, params: dict | None = None) -> str:
+    return spec_hash({"kind": kind, "spec": spec.to_dict(), "params": params or {}})[
+        :24
+    ]
 
 
 def _key(jid: str) -> str:
@@ -179,7 +186,9 @@ def _finish(store: Store, jid: str, state: str, **fields) -> dict:
     return _update(store, jid, state=state, finished=time.time(), **fields)
 
 
-def _claim(store: Store, kind: str, spec: RunSpec, jid: str) -> JobState | None:
+def _claim(
+    store: Store, kind: str, spec: RunSpec, params: dict, jid: str
+) -> JobState | None:
     """Mark the job queued unless it is already active; returns the active job if so."""
     with store.raw.transact():
         record = store.raw.get(_key(jid))
@@ -191,6 +200,7 @@ def _claim(store: Store, kind: str, spec: RunSpec, jid: str) -> JobState | None:
             {
                 "kind": kind,
                 "spec": spec.to_dict(),
+                "params": params,
                 "state": "queued",
                 "progress": 0.0,
                 "message": "waiting to start",
@@ -204,12 +214,19 @@ def _claim(store: Store, kind: str, spec: RunSpec, jid: str) -> JobState | None:
 # -- running --------------------------------------------------------------------------
 
 
-def submit(kind: str, spec: RunSpec, *, store: Store | None = None) -> JobState:
+def submit(
+    kind: str,
+    spec: RunSpec,
+    *,
+    params: dict | None = None,
+    store: Store | None = None,
+) -> JobState:
     """Start the job in a worker process, or attach to it if it is already running."""
     _check_kind(kind)
     store = store or open_store()
-    jid = job_id(kind, spec)
-    active = _claim(store, kind, spec, jid)
+    params = params or {}
+    jid = job_id(kind, spec, params)
+    active = _claim(store, kind, spec, params, jid)
     if active is not None:
         return active
     env = {**os.environ, "VALUERISK_CACHE_DIR": str(store.directory)}
@@ -231,6 +248,7 @@ def run_inline(
     kind: str,
     spec: RunSpec,
     *,
+    params: dict | None = None,
     store: Store | None = None,
     progress: Progress | None = None,
 ) -> dict:
@@ -240,8 +258,9 @@ def run_inline(
     """
     _check_kind(kind)
     store = store or open_store()
-    jid = job_id(kind, spec)
-    active = _claim(store, kind, spec, jid)
+    params = params or {}
+    jid = job_id(kind, spec, params)
+    active = _claim(store, kind, spec, params, jid)
     if active is not None:
         raise ValueRiskError(
             f"job {kind!r} for this spec is already running (id {jid}); wait for it or "
@@ -282,7 +301,7 @@ def _execute(store: Store, jid: str, *, progress: Progress | None = None) -> dic
             _update(store, jid, progress=float(fraction), message=message)
 
     try:
-        summary = fn(spec, store, report)
+        summary = fn(spec, store, report, **record.get("params", {}))
     except ValueRiskError as error:
         _finish(store, jid, "failed", error=str(error))
         raise
