@@ -8,8 +8,8 @@ exits with status 2.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from collections.abc import Callable
 
 from backend.errors import ValueRiskError
 from backend.settings import DEFAULT_DATASET, DEFAULT_K
@@ -55,8 +55,16 @@ def runspec_from_args(args: argparse.Namespace) -> RunSpec:
         "shadow_nonmembers": args.shadow_nonmembers,
         "reference": args.reference,
     }
+    attack = {}
+    if hasattr(args, "group_fraction"):
+        attack = {
+            "group_fraction": args.group_fraction,
+            "n_bins": args.bins,
+            "paper_protocol": args.paper_protocol,
+        }
     return make_runspec(
         args.dataset,
+        attack=attack,
         preset=args.preset,
         seed=args.seed,
         split=split,
@@ -138,6 +146,45 @@ def cmd_value(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_membership(args: argparse.Namespace) -> int:
+    from backend import analysis, pipeline
+
+    spec = runspec_from_args(args)
+    _run_job("membership", spec)
+    result = analysis.membership(pipeline.make_context(spec))
+    groups = result["groups"]
+    bins = result["bins"][["attack", "bin", "members", "advantage", "tpr", "fpr"]]
+    if args.json:
+        payload = {
+            "spec": spec.to_dict(),
+            "split_sizes": result["split_sizes"],
+            "groups": groups.to_dict(orient="records"),
+            "bins": bins.to_dict(orient="records"),
+            "estimate": result["estimate"],
+            "censored": result["censored"],
+        }
+        print(json.dumps(payload, indent=2, default=float))
+        return 0
+    with pd_display():
+        print("Membership inference by importance group (TPR at each FPR, AUC):")
+        print(groups.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+        print("\nAdvantage per importance bin (0 = least important):")
+        print(bins.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    summary = _run_job("analysis", runspec_from_args(args))
+    print(json.dumps(summary, indent=2, default=float))
+    return 0
+
+
+def pd_display():
+    import pandas as pd
+
+    return pd.option_context("display.width", 160, "display.max_columns", 20)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from backend.jobs import run_worker
 
@@ -165,13 +212,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.set_defaults(run=cmd_value)
 
+    sub = commands.add_parser(
+        "membership", help="membership inference by importance group and bin"
+    )
+    _add_runspec_arguments(sub)
+    sub.add_argument("--group-fraction", type=float, default=0.2)
+    sub.add_argument("--bins", type=int, default=5, help="importance bins")
+    sub.add_argument(
+        "--paper-protocol",
+        action="store_true",
+        help="fit thresholds on the evaluated data (an upper bound)",
+    )
+    sub.add_argument("--json", action="store_true", help="print JSON")
+    sub.set_defaults(run=cmd_membership)
+
+    sub = commands.add_parser(
+        "analyze", help="everything the dashboard shows for a spec (into the store)"
+    )
+    _add_runspec_arguments(sub)
+    sub.set_defaults(run=cmd_analyze)
+
     sub = commands.add_parser("_worker", help=argparse.SUPPRESS)
     sub.add_argument("job_id")
     sub.set_defaults(run=cmd_worker)
     return parser
-
-
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,7 +52,7 @@ __all__ = [
 VERSIONS = {
     "signals": 1,
     "attacker-importance": 1,
-    "membership": 1,
+    "membership": 2,
     "validity": 1,
     "k-sensitivity": 1,
 }
@@ -231,8 +231,8 @@ def _membership_tables(ctx, target, shadow, values, estimated) -> dict:
                 shadow["label"].to_numpy(),
                 num_classes,
             )
-        scores = mia.score(raw, labels, thresholds)
-        flags = scores >= 0
+        scores = raw
+        flags = mia.decide(raw, labels, thresholds)
         per_sample[f"score_{name}"] = scores
         per_sample[f"flag_{name}"] = flags
 

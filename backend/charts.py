@@ -15,6 +15,7 @@ from backend import metrics
 
 __all__ = [
     "GROUP_COLORS",
+    "group_scale",
     "histogram",
     "validity_chart",
     "k_sensitivity_chart",
@@ -70,7 +71,9 @@ def validity_chart(frame: pd.DataFrame) -> alt.Chart:
         .encode(
             x=alt.X("n:Q", title="training samples (n)", scale=alt.Scale(type="log")),
             y=alt.Y("accuracy:Q", title="test accuracy", scale=alt.Scale(zero=False)),
-            color=alt.Color("selection:N", scale=GROUP_COLORS, title="subset"),
+            color=alt.Color(
+                "selection:N", scale=group_scale(frame["selection"]), title="subset"
+            ),
             tooltip=["selection", "n", alt.Tooltip("accuracy:Q", format=".3f")],
         )
         .properties(title="Trained on only the top, bottom or random n", width=WIDTH)
@@ -145,13 +148,24 @@ def trend_chart(
     return (scatter + line).properties(title=title, width=WIDTH, height=300)
 
 
+def group_scale(groups) -> alt.Scale:
+    """The group colours, restricted to the groups present (a tidy legend)."""
+    present = [g for g in GROUP_COLORS.domain if g in set(groups)]
+    colors = dict(zip(GROUP_COLORS.domain, GROUP_COLORS.range, strict=True))
+    return alt.Scale(domain=present, range=[colors[g] for g in present])
+
+
 def roc_chart(frame: pd.DataFrame, *, floor: float | None = None) -> alt.Chart:
     """Log-log ROC curves, one per group.
 
     A log axis with a zero in its data draws nothing, so rates are clipped to ``floor``
-    (default: one over the largest possible count, 1e-5 at the least).
+    (default: half the smallest non-zero rate in the data, so every measured point
+    shows).
     """
-    floor = floor or 1e-5
+    if floor is None:
+        rates = frame[["fpr", "tpr"]].to_numpy().ravel()
+        positive = rates[rates > 0]
+        floor = 0.5 * positive.min() if len(positive) else 1e-5
     data = frame.assign(
         fpr=frame["fpr"].clip(lower=floor), tpr=frame["tpr"].clip(lower=floor)
     )
@@ -167,7 +181,9 @@ def roc_chart(frame: pd.DataFrame, *, floor: float | None = None) -> alt.Chart:
         .encode(
             x=alt.X("fpr:Q", scale=scale, title="false-positive rate"),
             y=alt.Y("tpr:Q", scale=scale, title="true-positive rate"),
-            color=alt.Color("group:N", scale=GROUP_COLORS, title="members"),
+            color=alt.Color(
+                "group:N", scale=group_scale(data["group"]), title="members"
+            ),
             order="fpr:Q",
         )
     )

@@ -12,7 +12,7 @@ from backend.specs import RunSpec
 from backend.store import Store
 from backend.training import Progress
 
-__all__ = ["train_job", "value_job", "analysis_job"]
+__all__ = ["train_job", "value_job", "analysis_job", "membership_job"]
 
 
 @register_job("train", "train the target and shadow models")
@@ -64,3 +64,12 @@ def analysis_job(spec: RunSpec, store: Store, progress: Progress) -> dict:
         "shadow": shadow,
         "auc": dict(zip(overall["attack"], overall["auc"], strict=True)),
     }
+
+
+@register_job("membership", "membership inference by importance for a spec")
+def membership_job(spec: RunSpec, store: Store, progress: Progress) -> dict:
+    from backend import analysis
+
+    ctx = pipeline.make_context(spec, store=store)
+    result = analysis.membership(ctx, progress=progress)
+    return {"censored": result["censored"]}

@@ -72,7 +72,7 @@ def test_class_thresholds_separate_per_class():
     member = np.array([1, 1, 0, 0, 1, 1, 0, 0], bool)
     labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
     thresholds = mia.fit_thresholds(scores, member, labels, num_classes=2)
-    decisions = mia.score(scores, labels, thresholds) >= 0
+    decisions = mia.decide(scores, labels, thresholds)
     np.testing.assert_array_equal(decisions, member)
 
 

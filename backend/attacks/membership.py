@@ -17,10 +17,12 @@ Thresholds are fitted on the shadow model's members and non-members (the standar
 protocol). The "paper protocol" fits them on the evaluated target data itself, which no
 real attacker can do: its numbers are an upper bound.
 
-Every score here is oriented so that higher means "more likely a member". The continuous
-score of an attack is its signal minus the threshold of the sample's class, so that one
-global threshold at 0 gives back the class-dependent decisions, and the ROC of that
-score is the ROC of the class-dependent attack.
+Every score here is oriented so that higher means "more likely a member". Hard decisions
+(and the advantage computed from them) use the class-dependent thresholds; ROC curves,
+TPR at a fixed FPR and AUC sweep one global threshold over the continuous score.
+Shifting each class's scores by its own threshold before sweeping would make the
+cross-class ranking depend on how well each threshold transferred from the shadow model,
+which on small shadow sets is little better than noise.
 """
 
 from __future__ import annotations
@@ -33,7 +35,14 @@ from sklearn.metrics import roc_curve
 
 from backend.errors import ValueRiskError
 
-__all__ = ["ATTACKS", "Attack", "attack_names", "raw_scores", "fit_thresholds", "score"]
+__all__ = [
+    "ATTACKS",
+    "Attack",
+    "attack_names",
+    "raw_scores",
+    "fit_thresholds",
+    "decide",
+]
 
 
 @dataclass(frozen=True)
@@ -124,9 +133,8 @@ def _best_threshold(scores: np.ndarray, is_member: np.ndarray) -> float:
     return float(threshold) if np.isfinite(threshold) else float(scores.max()) + 1.0
 
 
-def score(scores: np.ndarray, labels: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """The continuous class-calibrated score: signal minus its class's threshold.
-
-    ``score(...) >= 0`` is exactly the class-dependent decision.
-    """
-    return np.asarray(scores, dtype=np.float64) - thresholds[np.asarray(labels)]
+def decide(
+    scores: np.ndarray, labels: np.ndarray, thresholds: np.ndarray
+) -> np.ndarray:
+    """Class-dependent decisions: True where a score reaches its class's threshold."""
+    return np.asarray(scores, dtype=np.float64) >= thresholds[np.asarray(labels)]
