@@ -61,7 +61,8 @@ def sidebar_status(spec) -> None:
         st.divider()
         st.subheader("Results for this choice")
         for name, present in done.items():
-            st.caption(("✅ " if present else "⬜ ") + name)
+            mark = ":material/check_circle:" if present else ":material/pending:"
+            st.caption(f"{mark} {name}")
         missing = [name for name, present in done.items() if not present]
         job_panel("analysis", spec, label="Compute what is missing", missing=missing)
 

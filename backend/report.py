@@ -59,7 +59,9 @@ def report_charts(ctx: pipeline.Context) -> dict[str, alt.TopLevelMixin]:
     except pipeline.NotComputed:
         return out
     roc = result["roc"][result["roc"]["attack"] == HEADLINE_ATTACK]
-    out["Membership inference ROC (confidence attack)"] = charts.roc_chart(roc)
+    out["Membership inference ROC (confidence attack)"] = charts.roc_chart(
+        roc
+    ).properties(title="Members found against false alarms, by importance group")
     out["Advantage by importance bin"] = charts.bins_chart(result["bins"])
     return out
 

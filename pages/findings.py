@@ -3,7 +3,7 @@
 import streamlit as st
 
 from backend.findings import findings
-from backend.report import build_report
+from backend.report import build_report, report_charts
 from pages.common import current_spec, page_intro, read_context
 
 spec = current_spec()
@@ -35,6 +35,7 @@ if not any(item.kind == "headline" for item in items):
         "Nothing is computed for this choice yet. Press **Compute what is missing** in "
         "the sidebar; on the built-in digits it takes about a minute."
     )
+    st.stop()
 
 for item in items:
     if item.kind == "headline":
@@ -44,6 +45,14 @@ for item in items:
         st.warning(f"**{item.title}.** {item.text}")
     else:
         st.markdown(f"**{item.title}.** {item.text}")
+
+charts = report_charts(ctx)
+if charts:
+    st.subheader("The evidence")
+    columns = st.columns(2)
+    for i, chart in enumerate(charts.values()):
+        with columns[i % 2]:
+            st.altair_chart(chart, width="stretch")
 
 st.divider()
 st.markdown(
