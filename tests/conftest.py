@@ -28,6 +28,25 @@ def tiny_spec(**overrides) -> RunSpec:
     return make_runspec("digits", **sections)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_cache(tmp_path_factory):
+    """Every test writes to a temporary store, never to the project's cache/."""
+    path = tmp_path_factory.mktemp("session-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VALUERISK_CACHE_DIR", str(path))
+        yield path
+
+
+@pytest.fixture(scope="session")
+def computed(session_cache) -> RunSpec:
+    """A tiny spec with every dashboard result computed into the session store."""
+    from backend import jobs
+
+    spec = tiny_spec()
+    jobs.run_inline("analysis", spec)
+    return spec
+
+
 @pytest.fixture
 def cache_path(tmp_path, monkeypatch):
     """A fresh cache folder, also set as VALUERISK_CACHE_DIR for subprocesses."""

@@ -8,22 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from backend import jobs
-
 from .conftest import tiny_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["findings", "importance", "membership", "gallery"]
-
-
-@pytest.fixture(scope="module")
-def computed(tmp_path_factory):
-    """A tiny spec with every dashboard result computed into a module-wide store."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("VALUERISK_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        spec = tiny_spec()
-        jobs.run_inline("analysis", spec)
-        yield spec
 
 
 def _page(name: str, spec) -> AppTest:
