@@ -108,7 +108,7 @@ def _check_kind(kind: str) -> None:
 
 # Modules whose import registers job kinds (each with @register_job): the job functions
 # live beside the stages they run.
-JOB_MODULES = ("backend.tasks",)
+JOB_MODULES = ("backend.tasks", "backend.studies.tasks")
 
 
 def _load_job_kinds() -> None:
