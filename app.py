@@ -30,6 +30,11 @@ def build_navigation():
                     title="Importance",
                     icon=":material/bar_chart:",
                 ),
+                st.Page(
+                    "pages/data_changes.py",
+                    title="Data changes",
+                    icon=":material/compare_arrows:",
+                ),
             ],
             "Attacks": [
                 st.Page(

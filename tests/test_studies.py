@@ -431,3 +431,23 @@ def test_the_light_settings_module_lists_the_registries_names():
     assert studies.TRANSFORM_NAMES == tuple(TRANSFORMS)
     output = tuple(name for name, a in ATTACKS.items() if not a.label_only)
     assert studies.OUTPUT_ATTACKS == output
+
+
+def test_settings_that_do_the_same_work_share_one_result(tiny_results):
+    ctx, _ = tiny_results
+    # On greyscale digits only the flips apply: asking for all four transforms is the
+    # same study as asking for the two flips, and both read the one stored result.
+    every = studies.make_study_spec("augmentation", n_samples=60)
+    flips = studies.make_study_spec(
+        "augmentation", n_samples=60, transforms=["hflip", "vflip"]
+    )
+    assert studies.study_inputs(ctx, every) == studies.study_inputs(ctx, flips)
+    assert studies.is_stored(ctx, every)
+    # Without retraining, the in-out check has nothing to compare
+    a = studies.make_study_spec("duplicates", retrain=False, in_out=True)
+    b = studies.make_study_spec("duplicates", retrain=False, in_out=False)
+    assert studies.study_inputs(ctx, a) == studies.study_inputs(ctx, b)
+    assert "model" not in studies.study_inputs(ctx, a)
+    # Retraining puts the model and its training recipe into the key
+    retrained = studies.study_inputs(ctx, studies.make_study_spec("duplicates"))
+    assert retrained["train"]["epochs"] == 4 and "arch" in retrained["model"]

@@ -31,6 +31,7 @@ _EXPORTS = {
             "VERSIONS",
             "Study",
             "applicable",
+            "effective_spec",
             "findings",
             "is_stored",
             "job_kind",

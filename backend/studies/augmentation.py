@@ -115,11 +115,16 @@ def compute(ctx: Context, spec: AugmentationSpec, *, progress: Progress | None =
     """
     progress = progress or _quiet
     info = ctx.data.info
-    usable, skipped = applicable_transforms(
+    usable, _ = applicable_transforms(
         spec.transforms, kind=info.kind, input_shape=info.input_shape
     )
+    # Every transform that does not apply to this data, with its reason, whether or
+    # not the settings asked for it
+    _, skipped = applicable_transforms(
+        tuple(TRANSFORMS), kind=info.kind, input_shape=info.input_shape
+    )
     if not usable:
-        reasons = " ".join(skipped.values())
+        reasons = " ".join(skipped[name] for name in spec.transforms)
         raise ValueRiskError(
             f"none of the transforms {list(spec.transforms)} applies to dataset "
             f"{ctx.spec.dataset!r}: {reasons} Choose an image dataset, or for "

@@ -20,7 +20,12 @@ import pandas as pd
 from backend.datasets import DatasetInfo
 from backend.pipeline import Context, _importance_inputs, cached
 from backend.studies import augmentation, duplicates, onion, partial
-from backend.studies.specs import make_study_spec, study_name
+from backend.studies.specs import (
+    AugmentationSpec,
+    DuplicatesSpec,
+    make_study_spec,
+    study_name,
+)
 from backend.training import Progress
 
 __all__ = [
@@ -28,6 +33,7 @@ __all__ = [
     "Study",
     "STUDIES",
     "applicable",
+    "effective_spec",
     "job_kind",
     "study_inputs",
     "study_result",
@@ -118,8 +124,28 @@ def _uses_models(spec: Any) -> bool:
     return bool(getattr(spec, "retrain", False))
 
 
+def effective_spec(ctx: Context, spec: Any) -> Any:
+    """The settings that take effect on this data, so that equal work is stored once.
+
+    Augmentation keeps only the transforms that apply to the dataset (unless none
+    does: the study then explains why it cannot run); the in-out check is off when
+    nothing is retrained.
+    """
+    if isinstance(spec, AugmentationSpec):
+        info = ctx.data.info
+        usable, _ = augmentation.applicable_transforms(
+            spec.transforms, kind=info.kind, input_shape=info.input_shape
+        )
+        if usable:
+            spec = dataclasses.replace(spec, transforms=tuple(usable))
+    if isinstance(spec, DuplicatesSpec) and not spec.retrain:
+        spec = dataclasses.replace(spec, in_out=False)
+    return spec
+
+
 def study_inputs(ctx: Context, spec: Any) -> dict:
     """Exactly what a study's result depends on (its cache key's inputs)."""
+    spec = effective_spec(ctx, spec)
     inputs = {
         **_importance_inputs(ctx),
         "study": study_name(spec),
@@ -138,7 +164,7 @@ def study_result(ctx: Context, spec: Any, *, progress: Progress | None = None) -
         NotComputed: the result is missing and the context is read-only.
         ValueRiskError: the study cannot run on this data or with these settings.
     """
-    name = study_name(spec)
+    name, spec = study_name(spec), effective_spec(ctx, spec)
     return cached(
         ctx,
         job_kind(name),
