@@ -49,6 +49,8 @@ __all__ = [
     "analysis_status",
 ]
 
+# Code version of each stage. Every stage's inputs carry all of them (and the pipeline's
+# versions through its inputs), so a bump recomputes whatever could depend on it.
 VERSIONS = {
     "signals": 1,
     "attacker-importance": 1,
@@ -74,6 +76,7 @@ def _signals_inputs(ctx: Context, role: str) -> dict:
         **_model_inputs(ctx, role),
         "boundary_steps": attack.boundary_steps,
         "boundary_step_size": attack.boundary_step_size,
+        "analysis_versions": VERSIONS,
     }
 
 
@@ -130,7 +133,11 @@ def attacker_importance(
     to test against its own shadow members. Aligned with ``concatenate([split.members,
     split.nonmembers])``.
     """
-    inputs = {**_importance_inputs(ctx), "reference": "shadow_members"}
+    inputs = {
+        **_importance_inputs(ctx),
+        "reference": "shadow_members",
+        "analysis_versions": VERSIONS,
+    }
 
     def compute() -> np.ndarray:
         candidates = np.concatenate([ctx.split.members, ctx.split.nonmembers])
@@ -418,6 +425,7 @@ def _validity_inputs(ctx: Context) -> dict:
         "model": dataclasses.asdict(ctx.spec.model),
         "train": dataclasses.asdict(ctx.spec.train),
         "fractions": list(VALIDITY_FRACTIONS),
+        "analysis_versions": VERSIONS,
     }
 
 
@@ -469,7 +477,7 @@ def k_sensitivity(ctx: Context, *, progress: Progress | None = None) -> pd.DataF
 def _k_sensitivity_inputs(ctx: Context) -> dict:
     k = ctx.spec.valuation.k
     others = [k + d for d in (-2, -1, 1, 2) if k + d >= 1]
-    return {**_importance_inputs(ctx), "others": others}
+    return {**_importance_inputs(ctx), "others": others, "analysis_versions": VERSIONS}
 
 
 def analysis_status(ctx: Context) -> dict[str, bool]:

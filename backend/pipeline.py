@@ -47,7 +47,9 @@ __all__ = [
 ]
 
 # Code version of each stage: bump one when its output for the same inputs changes.
-VERSIONS = {"model": 1, "importance": 1}
+# A stage's inputs include the versions of the stages it reads, so a bump here also
+# recomputes everything downstream.
+VERSIONS = {"model": 2, "importance": 1}
 
 ROLES = ("target", "shadow")
 
@@ -120,6 +122,7 @@ def _model_inputs(ctx: Context, role: str) -> dict:
         "role": role,
         "model": dataclasses.asdict(ctx.spec.model),
         "train": dataclasses.asdict(ctx.spec.train),
+        "model_version": VERSIONS["model"],
     }
 
 
@@ -191,7 +194,11 @@ def representation(
 
 
 def _importance_inputs(ctx: Context) -> dict:
-    inputs = {**ctx.base_inputs(), "valuation": dataclasses.asdict(ctx.spec.valuation)}
+    inputs = {
+        **ctx.base_inputs(),
+        "valuation": dataclasses.asdict(ctx.spec.valuation),
+        "importance_version": VERSIONS["importance"],
+    }
     if ctx.spec.valuation.representation == "embedding":
         inputs.update(_model_inputs(ctx, "target"))
     return inputs
