@@ -1,6 +1,6 @@
 """Wall time of every stage of the dashboard's analysis, and the numbers it finds.
 
-    python benchmarks/pipeline.py --dataset fashion-mnist --threads 2
+    .venv/bin/python benchmarks/pipeline.py --dataset fashion-mnist --threads 2
 
 Runs each stage of one RunSpec in order, into the result store (so the app can browse
 the results afterwards), and prints how long each took, then the membership-inference
@@ -12,13 +12,17 @@ VALUERISK_CACHE_DIR at an empty folder to time a cold start.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import torch
 
-from backend import analysis, pipeline
-from backend.findings import ratio
-from backend.specs import make_runspec
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
+
+from backend import analysis, pipeline  # noqa: E402
+from backend.findings import ratio  # noqa: E402
+from backend.specs import make_runspec  # noqa: E402
 
 
 def main() -> None:
