@@ -451,3 +451,16 @@ def test_settings_that_do_the_same_work_share_one_result(tiny_results):
     # Retraining puts the model and its training recipe into the key
     retrained = studies.study_inputs(ctx, studies.make_study_spec("duplicates"))
     assert retrained["train"]["epochs"] == 4 and "arch" in retrained["model"]
+
+
+def test_report_sections_hold_every_stored_default_study(store):
+    ctx = pipeline.make_context(tiny_spec(), store=store)
+    assert studies.report_sections(ctx) == []
+    studies.study_result(ctx, studies.make_study_spec("partial"))
+    studies.study_result(ctx, studies.make_study_spec("augmentation"))
+    sections = studies.report_sections(ctx)
+    assert [s["name"] for s in sections] == ["augmentation", "partial"]
+    for section in sections:
+        assert section["findings"] and len(section["table"])
+        for chart in section["charts"].values():
+            assert "$schema" in chart.to_dict()

@@ -35,6 +35,8 @@ _EXPORTS = {
             "findings",
             "is_stored",
             "job_kind",
+            "report_sections",
+            "result_charts",
             "study_inputs",
             "study_result",
             "summarize",

@@ -41,6 +41,8 @@ __all__ = [
     "summarize",
     "summary_table",
     "findings",
+    "result_charts",
+    "report_sections",
 ]
 
 # Code version of each study's result: bump one when its output for the same inputs
@@ -193,3 +195,74 @@ def summary_table(name: str, payload: dict) -> pd.DataFrame:
 def findings(name: str, payload: dict) -> list[str]:
     """The study's result in plain sentences (the page and the report show them)."""
     return STUDIES[name].module.findings(payload)
+
+
+def result_charts(name: str, payload: dict) -> dict[str, Any]:
+    """The study's main charts (titles -> Altair charts), as the report shows them."""
+    from backend.studies import charts
+    from backend.studies.changes import share_histogram
+
+    if name == "onion":
+        out = {
+            "Onion effect: importance before and after": charts.distribution_chart(
+                onion.distribution_frame(payload), payload["cutoff"]
+            ),
+            "Onion effect: the band below the top": charts.band_chart(
+                onion.band_frame(payload)
+            ),
+        }
+        if payload["exposure"] is not None:
+            out["Onion effect: exposure"] = charts.exposure_chart(
+                payload["exposure"], title="Exposure before and after removing the top"
+            )
+        return out
+    if name == "duplicates":
+        return {
+            "Wrong-label duplicates: the targets": charts.targets_chart(
+                duplicates.targets_frame(payload)
+            )
+        }
+    if name == "augmentation":
+        out = {}
+        for transform in payload["transforms"]:
+            frame = augmentation.change_frame(payload, transform)
+            changed = frame[frame["group"] == "changed"]
+            out[f"Augmentation: {transform}"] = charts.share_histogram_chart(
+                share_histogram(
+                    {s: part["change"] for s, part in changed.groupby("setting")}
+                ),
+                title=f"{transform}: change of the changed samples, per setting",
+                x_title="change in importance",
+            )
+        return out
+    return {
+        "Importance from partial data": charts.partial_chart(
+            summary_table("partial", payload)
+        )
+    }
+
+
+def report_sections(ctx: Context) -> list[dict]:
+    """Every study stored with its default settings, for the exported report.
+
+    Returns:
+        One dict per stored study: ``name``, ``title``, ``findings`` (sentences),
+        ``table`` (DataFrame) and ``charts`` (title -> Altair chart). Studies not
+        computed are left out.
+    """
+    sections = []
+    for name, study in STUDIES.items():
+        spec = make_study_spec(name)
+        if not is_stored(ctx, spec):
+            continue
+        payload = study_result(ctx, spec)
+        sections.append(
+            {
+                "name": name,
+                "title": study.title,
+                "findings": findings(name, payload),
+                "table": summary_table(name, payload),
+                "charts": result_charts(name, payload),
+            }
+        )
+    return sections
