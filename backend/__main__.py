@@ -247,6 +247,100 @@ def _add_study_commands(commands) -> None:
         parser.set_defaults(run=cmd_study)
 
 
+def _int_list(text: str, name: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ValueRiskError(
+            f"--{name} takes comma-separated integers such as 50,100,200; got {text!r}."
+        ) from None
+
+
+def _add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--budgets", default="", help="comma-separated; default: demo")
+    parser.add_argument("--seeds", default="0,1", help="comma-separated run seeds")
+    parser.add_argument("--selections", default="top,bottom,random")
+    parser.add_argument("--balanced", action="store_true", help="class-balanced n")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _sweep_from_args(args: argparse.Namespace, default_budgets):
+    from backend.attacks.sweeps import Sweep
+
+    return Sweep(
+        budgets=_int_list(args.budgets, "budgets") or tuple(default_budgets()),
+        seeds=_int_list(args.seeds, "seeds"),
+        selections=tuple(s.strip() for s in args.selections.split(",")),
+    )
+
+
+def _run_sweep_job(kind: str, spec: RunSpec, params: dict) -> dict:
+    from backend.jobs import run_inline
+
+    bar, report = _tqdm_progress(kind)
+    try:
+        return run_inline(kind, spec, params=params, progress=report)
+    finally:
+        bar.close()
+
+
+def _print_sweep(summary, table, as_json: bool) -> int:
+    import json
+
+    if as_json:
+        print(json.dumps(summary.to_dict(orient="records"), indent=1))
+    else:
+        print(table.to_string(index=False))
+    return 0
+
+
+def cmd_steal(args: argparse.Namespace) -> int:
+    from backend import pipeline
+    from backend.attacks import stealing
+
+    spec = runspec_from_args(args)
+    ctx = pipeline.make_context(spec)
+    steal = stealing.StealSpec(
+        pool=args.pool,
+        cross_dataset=args.cross_dataset,
+        balanced=args.balanced,
+        surrogate_arch=args.surrogate,
+        loss=args.loss,
+    )
+    sweep = _sweep_from_args(
+        args, lambda: stealing.default_budgets(stealing.pool_size(ctx, steal))
+    )
+    _run_sweep_job("steal", spec, stealing.job_params(steal, sweep))
+    results = stealing.steal_results(ctx, steal, sweep)
+    return _print_sweep(results.summary, results.table(), args.json)
+
+
+def cmd_backdoor(args: argparse.Namespace) -> int:
+    from backend import pipeline
+    from backend.attacks import backdoor
+
+    spec = runspec_from_args(args)
+    ctx = pipeline.make_context(spec)
+    poison = backdoor.BackdoorSpec(
+        trigger=args.trigger,
+        target_class=args.target_class,
+        patch_size=args.patch_size,
+        patch_color=args.patch_color,
+        share=args.share,
+        balanced=args.balanced,
+    )
+    sweep = _sweep_from_args(
+        args,
+        lambda: backdoor.default_budgets(
+            len(backdoor.candidates(ctx, poison)), clean_label=poison.trigger == "sig"
+        ),
+    )
+    _run_sweep_job("backdoor", spec, backdoor.job_params(poison, sweep))
+    results = backdoor.backdoor_results(ctx, poison, sweep)
+    table = results.table(include_target=args.paper_asr)
+    return _print_sweep(results.summary, table, args.json)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from backend.jobs import run_worker
 
@@ -295,6 +389,34 @@ def build_parser() -> argparse.ArgumentParser:
     sub.set_defaults(run=cmd_analyze)
 
     _add_study_commands(commands)
+
+    sub = commands.add_parser(
+        "steal", help="model stealing with top, bottom and random query sets"
+    )
+    _add_runspec_arguments(sub)
+    _add_sweep_arguments(sub)
+    sub.add_argument("--pool", default="attacker", help="attacker, members or cross")
+    sub.add_argument("--cross-dataset", default="", help="the cross pool's dataset")
+    sub.add_argument("--surrogate", default="", help="architecture; default target's")
+    sub.add_argument("--loss", default="kl", help="kl (probabilities) or l1 (logits)")
+    sub.set_defaults(run=cmd_steal)
+
+    sub = commands.add_parser(
+        "backdoor", help="backdoor poisoning with top, bottom and random poison sets"
+    )
+    _add_runspec_arguments(sub)
+    _add_sweep_arguments(sub)
+    sub.add_argument("--trigger", default="badnets", help="badnets, blend or sig")
+    sub.add_argument("--target-class", type=int, default=0)
+    sub.add_argument("--patch-size", type=int, default=0, help="0: sized to image")
+    sub.add_argument("--patch-color", default="auto", help="auto, black or white")
+    sub.add_argument("--share", type=float, default=1.0, help="attacker's data share")
+    sub.add_argument(
+        "--paper-asr",
+        action="store_true",
+        help="count target-class test images in the success rate (the study's way)",
+    )
+    sub.set_defaults(run=cmd_backdoor)
 
     sub = commands.add_parser("_worker", help=argparse.SUPPRESS)
     sub.add_argument("job_id")

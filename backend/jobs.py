@@ -108,7 +108,12 @@ def _check_kind(kind: str) -> None:
 
 # Modules whose import registers job kinds (each with @register_job): the job functions
 # live beside the stages they run.
-JOB_MODULES = ("backend.tasks", "backend.studies.tasks")
+JOB_MODULES = (
+    "backend.tasks",
+    "backend.attacks.stealing",
+    "backend.attacks.backdoor",
+    "backend.studies.tasks",
+)
 
 
 def _load_job_kinds() -> None:
