@@ -42,6 +42,16 @@ def build_navigation():
                     title="Membership inference",
                     icon=":material/target:",
                 ),
+                st.Page(
+                    "pages/stealing.py",
+                    title="Model stealing",
+                    icon=":material/content_copy:",
+                ),
+                st.Page(
+                    "pages/backdoor.py",
+                    title="Backdoor",
+                    icon=":material/bug_report:",
+                ),
             ],
             "Samples": [
                 st.Page(
