@@ -142,8 +142,11 @@ def test_steal_sweep_gives_curves_resumes_and_extends(store):
     fixed = results.summary[results.summary["selection"] != "random"]
     assert (fixed["label_entropy_std"] == 0).all()
 
-    # Stored points are reused; a larger sweep computes only what is new.
+    # Stored points are reused (also when the default surrogate is named); a larger
+    # sweep computes only what is new.
     assert stealing.steal_sweep(ctx, spec, small)["computed"] == 0
+    named = stealing.StealSpec(min_steps=60, surrogate_arch="mlp")
+    assert stealing.steal_sweep(ctx, named, small)["computed"] == 0
     larger = Sweep(budgets=(20, 60, 100), seeds=(0, 1))
     assert stealing.steal_sweep(ctx, spec, larger) == {
         "points": 18,

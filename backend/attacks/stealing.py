@@ -491,11 +491,25 @@ def agreement(logits_a: np.ndarray, logits_b: np.ndarray) -> float:
 # -- one point of the sweep -----------------------------------------------------------
 
 
+# StealSpec fields that _pool_inputs and _surrogate_spec resolve: a blank default and
+# the value it stands for must give the same key.
+_RESOLVED_FIELDS = (
+    "pool",
+    "cross_dataset",
+    "cross_pool",
+    "cross_reference",
+    "surrogate_arch",
+)
+
+
 def _point_inputs(ctx: Context, spec: StealSpec, point: SweepPoint) -> dict:
+    settings = spec.to_params()
+    for name in _RESOLVED_FIELDS:
+        del settings[name]
     return {
         **_model_inputs(ctx, "target"),
         "pool_inputs": _pool_inputs(ctx, spec),
-        "steal": spec.to_params(),
+        "steal": settings,
         "surrogate": _surrogate_spec(ctx, spec).arch,
         "point": point.to_dict(),
     }
