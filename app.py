@@ -52,6 +52,16 @@ def build_navigation():
                     title="Backdoor",
                     icon=":material/bug_report:",
                 ),
+                st.Page(
+                    "pages/attributes.py",
+                    title="Attribute inference",
+                    icon=":material/person_search:",
+                ),
+                st.Page(
+                    "pages/reconstruction.py",
+                    title="Reconstruction",
+                    icon=":material/image_search:",
+                ),
             ],
             "Samples": [
                 st.Page(

@@ -113,6 +113,8 @@ JOB_MODULES = (
     "backend.attacks.stealing",
     "backend.attacks.backdoor",
     "backend.studies.tasks",
+    "backend.attacks.attributes",
+    "backend.attacks.reconstruction",
 )
 
 
