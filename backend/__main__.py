@@ -341,6 +341,87 @@ def cmd_backdoor(args: argparse.Namespace) -> int:
     return _print_sweep(results.summary, table, args.json)
 
 
+def _run_settings_job(kind: str, spec: RunSpec, settings: dict) -> dict:
+    from backend.jobs import run_inline
+
+    bar, report = _tqdm_progress(kind)
+    try:
+        return run_inline(kind, spec, params={"settings": settings}, progress=report)
+    finally:
+        bar.close()
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def pd_frame(records: list[dict]):
+    import pandas as pd
+
+    return pd.DataFrame(records)
+
+
+def cmd_attributes(args: argparse.Namespace) -> int:
+    import json
+
+    from backend import pipeline
+    from backend.attacks import attributes
+
+    spec = runspec_from_args(args)
+    aspec = attributes.make_attribute_spec(
+        args.scale,
+        attributes=_names(args.attributes),
+        protocol=args.protocol,
+        groups={"n_groups": args.groups, "min_steps": args.min_steps},
+        correlation=args.correlation,
+    )
+    _run_settings_job("attributes", spec, aspec.to_dict())
+    result = attributes.attribute_inference(pipeline.make_context(spec), aspec)
+    report = attributes.attribute_report(result)
+    if args.json:
+        print(json.dumps(report, indent=1, default=float))
+        return 0
+    with pd_display():
+        table = pd_frame(report["by_group"])
+        print(f"Attribute inference ({result['protocol']} protocol), by group:")
+        print(table.to_string(index=False, float_format="{:.3f}".format))
+        print("\nWall time (s):", json.dumps(report["seconds"], default=float))
+    return 0
+
+
+def cmd_reconstruct(args: argparse.Namespace) -> int:
+    import json
+
+    from backend import pipeline
+    from backend.attacks import reconstruction
+
+    spec = runspec_from_args(args)
+    overrides = {
+        name: getattr(args, name)
+        for name in ("per_class", "di_steps", "gan_steps", "gmi_steps")
+        if getattr(args, name) is not None
+    }
+    rspec = reconstruction.make_reconstruction_spec(
+        args.scale,
+        attacks=_names(args.attacks),
+        classes=_int_list(args.classes, "classes"),
+        groups={"n_groups": args.groups, "min_steps": args.min_steps},
+        **overrides,
+    )
+    _run_settings_job("reconstruction", spec, rspec.to_dict())
+    result = reconstruction.reconstruction(pipeline.make_context(spec), rspec)
+    report = reconstruction.reconstruction_report(result)
+    if args.json:
+        print(json.dumps(report, indent=1, default=float))
+        return 0
+    with pd_display():
+        table = pd_frame(report["quality"])
+        print(f"Reconstruction quality by group ({result['fd_name']}):")
+        print(table.to_string(index=False, float_format="{:.3f}".format))
+        print("\nWall time (s):", json.dumps(report["seconds"], default=float))
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from backend.jobs import run_worker
 
@@ -417,6 +498,40 @@ def build_parser() -> argparse.ArgumentParser:
         help="count target-class test images in the success rate (the study's way)",
     )
     sub.set_defaults(run=cmd_backdoor)
+
+    sub = commands.add_parser(
+        "attributes", help="attribute inference against one model per importance group"
+    )
+    _add_runspec_arguments(sub)
+    sub.add_argument("--groups", type=int, default=5, help="importance groups")
+    sub.add_argument("--min-steps", type=int, default=200, help="per group model")
+    sub.add_argument("--attributes", default="", help="comma-separated; default set")
+    sub.add_argument("--protocol", default="shadow", help="shadow or target")
+    sub.add_argument("--scale", default="demo", help="demo or paper")
+    sub.add_argument(
+        "--correlation",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="correlate importance across attribute tasks",
+    )
+    sub.add_argument("--json", action="store_true", help="print JSON")
+    sub.set_defaults(run=cmd_attributes)
+
+    sub = commands.add_parser(
+        "reconstruct", help="reconstruction attacks against one model per group"
+    )
+    _add_runspec_arguments(sub)
+    sub.add_argument("--groups", type=int, default=5, help="importance groups")
+    sub.add_argument("--min-steps", type=int, default=200, help="per group model")
+    sub.add_argument("--attacks", default="deepinversion,gmi", help="comma-separated")
+    sub.add_argument("--classes", default="", help="comma-separated; default first 10")
+    sub.add_argument("--scale", default="demo", help="demo or paper")
+    sub.add_argument("--per-class", type=int, default=None)
+    sub.add_argument("--di-steps", type=int, default=None)
+    sub.add_argument("--gan-steps", type=int, default=None)
+    sub.add_argument("--gmi-steps", type=int, default=None)
+    sub.add_argument("--json", action="store_true", help="print JSON")
+    sub.set_defaults(run=cmd_reconstruct)
 
     sub = commands.add_parser("_worker", help=argparse.SUPPRESS)
     sub.add_argument("job_id")
