@@ -185,68 +185,6 @@ def pd_display():
     return pd.option_context("display.width", 160, "display.max_columns", 20)
 
 
-def cmd_study(args: argparse.Namespace) -> int:
-    import dataclasses
-    import json
-
-    from backend import pipeline, studies
-    from backend.jobs import run_inline
-
-    # The study's settings: the options given; the others keep their defaults
-    fields = dataclasses.fields(studies.STUDY_SPECS[args.study])
-    given = {f.name: getattr(args, f"study_{f.name}") for f in fields}
-    study = studies.make_study_spec(
-        args.study, **{k: v for k, v in given.items() if v is not None}
-    )
-
-    spec, kind = runspec_from_args(args), studies.job_kind(args.study)
-    bar, report = _tqdm_progress(kind)
-    try:
-        summary = run_inline(
-            kind, spec, params=studies.study_params(study), progress=report
-        )
-    finally:
-        bar.close()
-    if args.json:
-        print(json.dumps(summary, indent=1))
-        return 0
-    result = studies.study_result(pipeline.make_context(spec), study)
-    print(studies.summary_table(args.study, result).to_string(index=False))
-    for line in studies.findings(args.study, result):
-        print(f"- {line}")
-    return 0
-
-
-def _add_study_commands(commands) -> None:
-    """``study <name>``: one subcommand per study, one option per setting."""
-    import dataclasses
-
-    from backend.studies.specs import STUDY_SPECS
-
-    sub = commands.add_parser("study", help="how importance moves when data changes")
-    names = sub.add_subparsers(dest="study", required=True)
-    for name, cls in STUDY_SPECS.items():
-        parser = names.add_parser(name, help=(cls.__doc__ or "").splitlines()[0])
-        _add_runspec_arguments(parser)
-        parser.add_argument("--json", action="store_true", help="print the summary")
-        for f in dataclasses.fields(cls):
-            text, kwargs = f.metadata.get("help", ""), {"dest": f"study_{f.name}"}
-            if isinstance(f.default, bool):
-                kwargs["action"] = argparse.BooleanOptionalAction
-            elif isinstance(f.default, tuple):
-                text += " (comma-separated)"
-            else:
-                kwargs["type"] = type(f.default)
-            if not isinstance(f.default, bool):
-                kwargs["metavar"] = f.name.upper()
-            option = "--" + f.name.replace("_", "-")
-            try:
-                parser.add_argument(option, help=text, **kwargs)
-            except argparse.ArgumentError:  # taken by the RunSpec (--seed)
-                parser.add_argument("--study-" + option[2:], help=text, **kwargs)
-        parser.set_defaults(run=cmd_study)
-
-
 def _int_list(text: str, name: str) -> tuple[int, ...]:
     try:
         return tuple(int(part) for part in text.split(",") if part.strip())
@@ -339,6 +277,68 @@ def cmd_backdoor(args: argparse.Namespace) -> int:
     results = backdoor.backdoor_results(ctx, poison, sweep)
     table = results.table(include_target=args.paper_asr)
     return _print_sweep(results.summary, table, args.json)
+
+
+def cmd_study(args: argparse.Namespace) -> int:
+    import dataclasses
+    import json
+
+    from backend import pipeline, studies
+    from backend.jobs import run_inline
+
+    # The study's settings: the options given; the others keep their defaults
+    fields = dataclasses.fields(studies.STUDY_SPECS[args.study])
+    given = {f.name: getattr(args, f"study_{f.name}") for f in fields}
+    study = studies.make_study_spec(
+        args.study, **{k: v for k, v in given.items() if v is not None}
+    )
+
+    spec, kind = runspec_from_args(args), studies.job_kind(args.study)
+    bar, report = _tqdm_progress(kind)
+    try:
+        summary = run_inline(
+            kind, spec, params=studies.study_params(study), progress=report
+        )
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps(summary, indent=1))
+        return 0
+    result = studies.study_result(pipeline.make_context(spec), study)
+    print(studies.summary_table(args.study, result).to_string(index=False))
+    for line in studies.findings(args.study, result):
+        print(f"- {line}")
+    return 0
+
+
+def _add_study_commands(commands) -> None:
+    """``study <name>``: one subcommand per study, one option per setting."""
+    import dataclasses
+
+    from backend.studies.specs import STUDY_SPECS
+
+    sub = commands.add_parser("study", help="how importance moves when data changes")
+    names = sub.add_subparsers(dest="study", required=True)
+    for name, cls in STUDY_SPECS.items():
+        parser = names.add_parser(name, help=(cls.__doc__ or "").splitlines()[0])
+        _add_runspec_arguments(parser)
+        parser.add_argument("--json", action="store_true", help="print the summary")
+        for f in dataclasses.fields(cls):
+            text, kwargs = f.metadata.get("help", ""), {"dest": f"study_{f.name}"}
+            if isinstance(f.default, bool):
+                kwargs["action"] = argparse.BooleanOptionalAction
+            elif isinstance(f.default, tuple):
+                text += " (comma-separated)"
+            else:
+                kwargs["type"] = type(f.default)
+            if not isinstance(f.default, bool):
+                kwargs["metavar"] = f.name.upper()
+            option = "--" + f.name.replace("_", "-")
+            try:
+                parser.add_argument(option, help=text, **kwargs)
+            except argparse.ArgumentError:  # taken by the RunSpec (--seed)
+                parser.add_argument("--study-" + option[2:], help=text, **kwargs)
+        parser.set_defaults(run=cmd_study)
 
 
 def _run_settings_job(kind: str, spec: RunSpec, settings: dict) -> dict:
@@ -469,8 +469,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_runspec_arguments(sub)
     sub.set_defaults(run=cmd_analyze)
 
-    _add_study_commands(commands)
-
     sub = commands.add_parser(
         "steal", help="model stealing with top, bottom and random query sets"
     )
@@ -498,6 +496,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="count target-class test images in the success rate (the study's way)",
     )
     sub.set_defaults(run=cmd_backdoor)
+
+    _add_study_commands(commands)
 
     sub = commands.add_parser(
         "attributes", help="attribute inference against one model per importance group"
@@ -550,4 +550,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from backend.device import set_worker_threads
+
+    set_worker_threads()  # VALUERISK_THREADS, 1 by default: see backend/device.py
     sys.exit(main())
