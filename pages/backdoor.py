@@ -179,8 +179,8 @@ for column, selection in zip(st.columns(len(row)), row.index, strict=True):
     )
     column.metric(
         f"{selection}-{smallest:,}: attack success rate",
-        f"{mean:.1%}",
-        help=f"± {std:.1%} over {int(row.loc[selection, 'seeds'])} seeds",
+        sweeps.mean_std_text(mean, std, percent=True),
+        help=f"mean ± std over {int(row.loc[selection, 'seeds'])} seeds",
     )
 if results.baseline:
     st.caption(

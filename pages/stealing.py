@@ -169,8 +169,8 @@ for column, selection in zip(st.columns(len(row)), row.index, strict=True):
     )
     column.metric(
         f"{selection}-{largest:,}: {MEASURES[measure]}",
-        f"{mean:.3f}",
-        help=f"± {std:.3f} over {int(row.loc[selection, 'seeds'])} seeds",
+        sweeps.mean_std_text(mean, std),
+        help=f"mean ± std over {int(row.loc[selection, 'seeds'])} seeds",
     )
 st.caption(
     f"Queries: {stealing.pool_description(ctx, steal)}. Target's test accuracy: "

@@ -224,3 +224,9 @@ def test_steal_job_and_command_print_the_table(cache_path, capsys):
 
     assert main([*args[:-4], "--budgets", "5000"]) == 2
     assert "error: a budget of 5000" in capsys.readouterr().err
+
+
+def test_mean_std_text_drops_the_spread_of_a_single_seed():
+    assert sweeps.mean_std_text(0.81234, 0.0041) == "0.812 ± 0.004"
+    assert sweeps.mean_std_text(0.81234, float("nan")) == "0.812"
+    assert sweeps.mean_std_text(0.5, 0.1, percent=True) == "50.0% ± 10.0%"

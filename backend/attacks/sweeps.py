@@ -43,6 +43,7 @@ __all__ = [
     "summarise",
     "class_entropy",
     "summary_table",
+    "mean_std_text",
     "curve_chart",
 ]
 
@@ -262,10 +263,17 @@ def summary_table(
     for metric, title in metrics.items():
         means, stds = summary[f"{metric}_mean"], summary[f"{metric}_std"]
         table[title] = [
-            f"{m:.{digits}f}" + ("" if np.isnan(s) else f" ± {s:.{digits}f}")
-            for m, s in zip(means, stds, strict=True)
+            mean_std_text(m, s, digits=digits) for m, s in zip(means, stds, strict=True)
         ]
     return table
+
+
+def mean_std_text(mean: float, std: float, *, digits: int = 3, percent: bool = False):
+    """``"0.812 ± 0.004"`` (or ``"81.2% ± 0.4%"``); the ± part is left out when the
+    std is NaN (a single seed)."""
+    fmt = f".{max(digits - 2, 0)}%" if percent else f".{digits}f"
+    text = format(mean, fmt)
+    return text if np.isnan(std) else f"{text} ± {format(std, fmt)}"
 
 
 def curve_chart(
