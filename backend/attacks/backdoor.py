@@ -29,6 +29,9 @@ Triggers:
   to every row, clipped to [0, 1]. It is a clean-label attack: only samples of the
   target class are poisoned, and their labels stay as they are.
 
+Dirty-label poisons are chosen among every sample the attacker holds, the target class
+included, as in the study; a target-class poison only gains the trigger.
+
 ASR is measured on the target's non-members carrying the trigger. The standard
 protocol leaves out those whose true class is the target (they would count as
 successes without any backdoor); the study's variant keeps them. Both are stored;
@@ -494,7 +497,8 @@ def backdoor_point(
 
 
 def _baseline_inputs(ctx: Context, spec: BackdoorSpec) -> dict:
-    # The clean target does not depend on the share or on how poisons are chosen.
+    # How poisons are chosen does not change the clean target's numbers; the share
+    # stays in, since it sets the automatic patch colour.
     trigger = {k: v for k, v in spec.to_params().items() if k not in ("balanced",)}
     return {**_model_inputs(ctx, "target"), "backdoor": trigger}
 
