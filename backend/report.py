@@ -74,13 +74,7 @@ def build_report(ctx: pipeline.Context) -> str:
             f'<div class="finding {finding.kind}"><h3>{html.escape(finding.title)}'
             f"</h3><p>{html.escape(finding.text)}</p></div>"
         )
-    figures = []
-    for title, chart in report_charts(ctx).items():
-        data = base64.b64encode(chart_png(chart)).decode()
-        figures.append(
-            f"<figure><img alt='{html.escape(title)}' src='data:image/png;base64,"
-            f"{data}'><figcaption>{html.escape(title)}</figcaption></figure>"
-        )
+    figures = [_figure(title, chart) for title, chart in report_charts(ctx).items()]
     spec_json = html.escape(canonical_json(ctx.spec))
     made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return _TEMPLATE.format(
@@ -88,9 +82,33 @@ def build_report(ctx: pipeline.Context) -> str:
         made=made,
         findings="\n".join(items),
         figures="\n".join(figures),
+        studies="\n".join(_study_sections(ctx)),
         spec=spec_json,
         sizes=html.escape(str(ctx.split.sizes())),
     )
+
+
+def _figure(title: str, chart: alt.TopLevelMixin) -> str:
+    data = base64.b64encode(chart_png(chart)).decode()
+    return (
+        f"<figure><img alt='{html.escape(title)}' src='data:image/png;base64,"
+        f"{data}'><figcaption>{html.escape(title)}</figcaption></figure>"
+    )
+
+
+def _study_sections(ctx: pipeline.Context) -> list[str]:
+    """The data-change studies stored at their default settings, one section each."""
+    from backend.studies.registry import report_sections
+
+    parts = []
+    for section in report_sections(ctx):
+        sentences = "".join(f"<li>{html.escape(s)}</li>" for s in section["findings"])
+        table = section["table"].to_html(index=False, float_format=lambda v: f"{v:.4g}")
+        parts.append(
+            f"<h2>{html.escape(section['title'])}</h2><ul>{sentences}</ul>{table}"
+            + "".join(_figure(t, c) for t, c in section["charts"].items())
+        )
+    return parts
 
 
 _TEMPLATE = """<!doctype html>
@@ -104,6 +122,8 @@ body {{ font-family: system-ui, sans-serif; max-width: 860px; margin: 2em auto;
 .finding.caveat {{ border-color: #bcbd22; }}
 figure {{ margin: 2em 0; }} img {{ max-width: 100%; }}
 code {{ font-size: 0.8em; word-break: break-all; }}
+table {{ border-collapse: collapse; font-size: 0.85em; }}
+td, th {{ border: 1px solid #ddd; padding: 2px 6px; }}
 </style></head><body>
 <h1>ValueRisk report: {dataset}</h1>
 <p>Made {made}. Are the most valuable training samples also the most exposed?</p>
@@ -111,6 +131,7 @@ code {{ font-size: 0.8em; word-break: break-all; }}
 {findings}
 <h2>Charts</h2>
 {figures}
+{studies}
 <h2>What produced these results</h2>
 <p>Split sizes: {sizes}</p>
 <p><code>{spec}</code></p>

@@ -41,3 +41,13 @@ def test_report_is_self_contained_html_with_images(computed):
     assert html.count("data:image/png;base64,") == 4
     assert "http://" not in html and "https://" not in html  # nothing fetched
     assert "1% false-positive rate" in html
+
+
+def test_report_includes_stored_data_change_studies(computed):
+    from backend.studies.registry import STUDIES, study_result
+    from backend.studies.specs import make_study_spec
+
+    study_result(pipeline.make_context(computed), make_study_spec("partial"))
+    html = build_report(pipeline.make_context(computed, read_only=True))
+    assert f"<h2>{STUDIES['partial'].title}</h2>" in html
+    assert html.count("data:image/png;base64,") == 5
