@@ -150,7 +150,7 @@ if results.missing:
         params=params,
     )
 
-# Headline: each selection at the largest budget shown.
+# Headline: each selection at one budget (the largest by default).
 measure = st.segmented_control(
     "Measure",
     list(MEASURES),
@@ -159,16 +159,22 @@ measure = st.segmented_control(
     required=True,
     key="steal_measure",
 )
-largest = int(results.summary["budget"].max())
-st.subheader(f"At {largest:,} queries")
-row = results.summary[results.summary["budget"] == largest].set_index("selection")
+stored = sorted(int(b) for b in results.summary["budget"].unique())
+chosen = st.select_slider(
+    "Numbers at",
+    stored,
+    value=stored[-1],
+    format_func="{:,} queries".format,
+    key="steal_at",
+)
+row = results.summary[results.summary["budget"] == chosen].set_index("selection")
 for column, selection in zip(st.columns(len(row)), row.index, strict=True):
     mean, std = (
         row.loc[selection, f"{measure}_mean"],
         row.loc[selection, f"{measure}_std"],
     )
     column.metric(
-        f"{selection}-{largest:,}: {MEASURES[measure]}",
+        f"{selection}-{chosen:,}: {MEASURES[measure]}",
         sweeps.mean_std_text(mean, std),
         help=f"mean ± std over {int(row.loc[selection, 'seeds'])} seeds",
     )

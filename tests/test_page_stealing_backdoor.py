@@ -94,6 +94,8 @@ def test_stealing_measure_and_entropy_choices_change_the_charts(computed):
     assert _titles(at)[0] == "Agreement of the stolen model with the target"
     assert all("agreement with the target" in m.label for m in at.metric)
     assert [m.value for m in at.metric] != accuracy
+    at.select_slider(key="steal_at").set_value(20).run()
+    assert at.metric[0].label == "top-20: agreement with the target"
     at.radio(key="steal_entropy_of").set_value("answers").run()
     assert _titles(at)[1] == "Class balance of the query sets (target's answers)"
 
@@ -129,8 +131,11 @@ def test_backdoor_page_draws_the_computed_sweep(computed):
         "Clean accuracy of the poisoned model",
     ]
     assert [m.label for m in at.metric] == [
-        f"{s}-5: attack success rate" for s in ("top", "bottom", "random")
-    ]
+        f"{s}-10: attack success rate" for s in ("top", "bottom", "random")
+    ]  # the middle of 5, 10, 20
+    at.select_slider(key="backdoor_at").set_value(20).run()
+    _ok(at)
+    assert at.metric[0].label == "top-20: attack success rate"
     assert any("Without poison the trigger sends" in c.value for c in at.caption)
     assert len(at.dataframe[0].value) == 9
 
