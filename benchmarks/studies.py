@@ -8,10 +8,12 @@ Two parts, each into its own fresh result store (or ``--cache``):
                colour transforms do not apply to greyscale images) and partial data,
                all without retraining.
   exposure     a smaller split for the parts that retrain the small CNN
-               (``--members``, default 5,000; 5,000 each of non-members, shadow
-               members, shadow non-members and reference) with ``--epochs`` (default
-               8): the onion effect and the duplicates with their exposure checks
-               (six trainings of the small CNN).
+               (``--members``, default 5,000, and as many shadow members; 5,000 each
+               of non-members, shadow non-members and reference) with ``--epochs``
+               (default 8): the onion effect and the duplicates with their exposure
+               checks (six trainings of the small CNN). Membership exposure needs a
+               model that fits its training set: fewer members and more epochs
+               (``--members 2000 --epochs 30``) overfit more in the same time.
 
 Usage (from the repository root):
   .venv/bin/python benchmarks/studies.py [--threads 1] [--parts importance,exposure]
@@ -83,7 +85,7 @@ def exposure_part(store: Store, members: int, epochs: int) -> dict:
         split={
             "members": members,
             "nonmembers": 5_000,
-            "shadow_members": 5_000,
+            "shadow_members": members,  # the shadow model mirrors the target
             "shadow_nonmembers": 5_000,
             "reference": 5_000,
         },
@@ -116,6 +118,7 @@ def main() -> None:
     print(f"torch threads: {set_worker_threads(args.threads)}")
     folder = Path(args.cache) if args.cache else Path(tempfile.mkdtemp())
     store = Store(folder)
+    print(f"result store: {folder}")
     results = {}
     parts = [p.strip() for p in args.parts.split(",")]
     if "importance" in parts:

@@ -278,7 +278,7 @@ def show_duplicates(payload: dict) -> None:
     targets = table.loc["targets"]
     left, middle, right = st.columns(3)
     left.metric("Targets that rose", f"{int(targets['rose'])} of {int(targets['n'])}")
-    middle.metric("Mean rise of the targets", f"{targets['mean_pct_change']:+.1f}%")
+    middle.metric("Targets' mean importance", f"{targets['mean_rise_pct']:+.1f}%")
     right.metric(
         "Median change of the controls",
         f"{table.loc['controls', 'median_pct_change']:+.2f}%",

@@ -276,6 +276,13 @@ def summary_table(payload: dict) -> pd.DataFrame:
                 "n": int(mask.sum()),
                 "rose": int(round(shares["gained"] * mask.sum())) if mask.any() else 0,
                 "share_rose": shares["gained"],
+                # the group's mean importance, relative: robust to single samples
+                # whose importance before was near zero
+                "mean_rise_pct": float(
+                    percent_change(before[mask].mean(), after[mask].mean())
+                )
+                if mask.any()
+                else np.nan,
                 "mean_pct_change": float(finite.mean()) if len(finite) else np.nan,
                 "median_pct_change": float(np.median(finite))
                 if len(finite)
@@ -343,9 +350,9 @@ def findings(payload: dict) -> list[str]:
     t, nb, c = table.loc["targets"], table.loc["neighbours"], table.loc["controls"]
     lines = [
         f"With {payload['copies']} wrong-label copies each, {int(t['rose'])} of "
-        f"{int(t['n'])} "
-        f"targets rose in importance, by {t['mean_pct_change']:+.1f}% on average "
-        f"(median {t['median_pct_change']:+.1f}%).",
+        f"{int(t['n'])} targets rose in importance; their mean importance changed by "
+        f"{t['mean_rise_pct']:+.1f}% (per target: median {t['median_pct_change']:+.1f}%"
+        f", mean {t['mean_pct_change']:+.1f}%).",
         f"Their {int(nb['n']):,} nearest same-label neighbours: {nb['share_rose']:.0%} "
         f"rose, median change {nb['median_pct_change']:+.1f}%. The other "
         f"{int(c['n']):,} members: median change {c['median_pct_change']:+.2f}%.",
