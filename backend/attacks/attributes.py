@@ -770,7 +770,7 @@ def attribute_chart(table: pd.DataFrame, metric: str = "relative") -> alt.Chart:
         alt.Chart(table)
         .mark_bar()
         .encode(
-            x=alt.X("attribute:N", title=None),
+            x=alt.X("attribute:N", title=None, axis=alt.Axis(labelAngle=0)),
             xOffset=alt.XOffset("group_label:N", sort=order),
             y=alt.Y(f"{metric}:Q", title=title, scale=alt.Scale(zero=False)),
             color=alt.Color(
