@@ -123,12 +123,12 @@ groups = result["groups"]
 lowest, highest = groups.iloc[0], groups.iloc[-1]
 first, second = st.columns(2)
 first.metric(
-    f"Least important group ({lowest['group_label']})",
+    "Least important group",
     f"{lowest['mean_relative']:.2f}× baseline",
     help="Attack accuracy ÷ majority baseline, averaged over the attributes.",
 )
 second.metric(
-    f"Most important group ({highest['group_label']})",
+    "Most important group",
     f"{highest['mean_relative']:.2f}× baseline",
     delta=f"{highest['mean_relative'] - lowest['mean_relative']:+.2f}",
 )

@@ -12,7 +12,7 @@ from backend import pipeline
 from backend.__main__ import main
 from backend.attacks import attributes as attr
 from backend.attacks.groups import GroupSpec, group_index, group_train_spec
-from backend.datasets import csv_reference, load_dataset
+from backend.datasets import Dataset, DatasetInfo, csv_reference, load_dataset
 from backend.errors import ValueRiskError
 from backend.specs import TrainSpec, make_runspec
 
@@ -94,9 +94,33 @@ def test_digits_get_stand_in_attributes_split_at_the_median():
     assert share[codes[:, 1] == 1].mean() > share[codes[:, 1] == 0].mean()
 
 
+def _faces(columns: tuple[str, ...]) -> Dataset:
+    """Four tiny "faces" declaring the given attribute columns."""
+    info = DatasetInfo(
+        name="faces",
+        title="faces",
+        kind="image",
+        input_shape=(3, 4, 4),
+        num_classes=2,
+        class_names=("a", "b"),
+        attributes=columns,
+        description="",
+    )
+    table = pd.DataFrame({c: [1, -1, 1, 1] for c in columns})
+    x = np.zeros((4, 3, 4, 4), np.uint8)
+    return Dataset.from_arrays(info, x, np.array([0, 1, 0, 1]), table)
+
+
 def test_celeba_default_is_the_studys_eight_attributes():
-    assert len(attr.PAPER_CELEBA_ATTRIBUTES) == 8
-    assert "Smiling" in attr.PAPER_CELEBA_ATTRIBUTES
+    celeba = _faces(tuple(sorted({*attr.PAPER_CELEBA_ATTRIBUTES, "Young", "Bald"})))
+    assert attr.default_attributes(celeba) == attr.PAPER_CELEBA_ATTRIBUTES
+    assert not attr.uses_stand_ins(celeba)
+    assert len(attr.attribute_names(celeba)) == 10
+    # Declared values are coded by their sorted distinct values: -1 -> 0, 1 -> 1.
+    codes = attr.attribute_codes(celeba, ["Smiling"])
+    assert codes[:, 0].tolist() == [1, 0, 1, 1]
+    # Data declaring other columns attacks all of them by default.
+    assert attr.default_attributes(_faces(("glasses", "hat"))) == ("glasses", "hat")
 
 
 def test_spec_round_trips_and_checks_its_fields():
