@@ -136,7 +136,7 @@ metric = st.radio(
 st.altair_chart(rec.quality_chart(quality, metric), width="stretch")
 st.caption(
     f"{result['fd_name']}. Black ticks: the distance that as many real unseen images "
-    "of the same classes get, the floor. "
+    "of the same classes get, for reference (with so few images it is no floor). "
     + (
         "Inception FID is in the table."
         if result["inception_available"]

@@ -28,8 +28,10 @@ Quality of the reconstructions of one group:
 - the Fréchet distance between the reconstructions and the group's own training images
   of the same classes, in the feature space of an *evaluator* classifier (a small CNN
   trained on the non-members). This is FID's formula, but not Inception FID: Inception
-  weights cannot be downloaded here. It is reported beside the distance that real
-  unseen images of the same classes and number get (``fd_real``), its floor.
+  weights cannot be downloaded here. It is reported beside the distance that as many
+  real unseen images of the same classes get (``fd_real``), a reference point: with
+  a few dozen images it is not a floor, and reconstructions that land on the
+  classes' typical features can score below it.
 - Inception FID through torchmetrics, only when torchmetrics (with torch-fidelity) is
   installed and the Inception weights are already in torch's hub cache; NaN otherwise.
 - the nearest-training-sample distance: for each reconstruction, the RMS pixel
@@ -969,7 +971,7 @@ def _quality(
 
     # Unseen images: non-members of the same classes, per class as many as the
     # group has (for the nearest-sample distance) and as many as were reconstructed
-    # (for the Fréchet distance's floor).
+    # (for the Fréchet distance's reference point).
     nonmembers = ctx.split.nonmembers
     heldout_nn, heldout_fd = [], []
     for c in classes:
