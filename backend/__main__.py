@@ -86,12 +86,13 @@ def _tqdm_progress(description: str):
     return bar, report
 
 
-def _run_job(kind: str, spec: RunSpec) -> dict:
+def _run_job(kind: str, spec: RunSpec, params: dict | None = None) -> dict:
+    """Run a job in this process, with a tqdm bar; ``params`` are its own settings."""
     from backend.jobs import run_inline
 
     bar, report = _tqdm_progress(kind)
     try:
-        return run_inline(kind, spec, progress=report)
+        return run_inline(kind, spec, params=params, progress=report)
     finally:
         bar.close()
 
@@ -212,16 +213,6 @@ def _sweep_from_args(args: argparse.Namespace, default_budgets):
     )
 
 
-def _run_sweep_job(kind: str, spec: RunSpec, params: dict) -> dict:
-    from backend.jobs import run_inline
-
-    bar, report = _tqdm_progress(kind)
-    try:
-        return run_inline(kind, spec, params=params, progress=report)
-    finally:
-        bar.close()
-
-
 def _print_sweep(summary, table, as_json: bool) -> int:
     import json
 
@@ -248,7 +239,7 @@ def cmd_steal(args: argparse.Namespace) -> int:
     sweep = _sweep_from_args(
         args, lambda: stealing.default_budgets(stealing.pool_size(ctx, steal))
     )
-    _run_sweep_job("steal", spec, stealing.job_params(steal, sweep))
+    _run_job("steal", spec, stealing.job_params(steal, sweep))
     results = stealing.steal_results(ctx, steal, sweep)
     return _print_sweep(results.summary, results.table(), args.json)
 
@@ -273,7 +264,7 @@ def cmd_backdoor(args: argparse.Namespace) -> int:
             len(backdoor.candidates(ctx, poison)), clean_label=poison.trigger == "sig"
         ),
     )
-    _run_sweep_job("backdoor", spec, backdoor.job_params(poison, sweep))
+    _run_job("backdoor", spec, backdoor.job_params(poison, sweep))
     results = backdoor.backdoor_results(ctx, poison, sweep)
     table = results.table(include_target=args.paper_asr)
     return _print_sweep(results.summary, table, args.json)
@@ -284,7 +275,6 @@ def cmd_study(args: argparse.Namespace) -> int:
     import json
 
     from backend import pipeline, studies
-    from backend.jobs import run_inline
 
     # The study's settings: the options given; the others keep their defaults
     fields = dataclasses.fields(studies.STUDY_SPECS[args.study])
@@ -293,14 +283,8 @@ def cmd_study(args: argparse.Namespace) -> int:
         args.study, **{k: v for k, v in given.items() if v is not None}
     )
 
-    spec, kind = runspec_from_args(args), studies.job_kind(args.study)
-    bar, report = _tqdm_progress(kind)
-    try:
-        summary = run_inline(
-            kind, spec, params=studies.study_params(study), progress=report
-        )
-    finally:
-        bar.close()
+    spec = runspec_from_args(args)
+    summary = _run_job(studies.job_kind(args.study), spec, studies.study_params(study))
     if args.json:
         print(json.dumps(summary, indent=1))
         return 0
@@ -341,16 +325,6 @@ def _add_study_commands(commands) -> None:
         parser.set_defaults(run=cmd_study)
 
 
-def _run_settings_job(kind: str, spec: RunSpec, settings: dict) -> dict:
-    from backend.jobs import run_inline
-
-    bar, report = _tqdm_progress(kind)
-    try:
-        return run_inline(kind, spec, params={"settings": settings}, progress=report)
-    finally:
-        bar.close()
-
-
 def _names(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -375,7 +349,7 @@ def cmd_attributes(args: argparse.Namespace) -> int:
         groups={"n_groups": args.groups, "min_steps": args.min_steps},
         correlation=args.correlation,
     )
-    _run_settings_job("attributes", spec, aspec.to_dict())
+    _run_job("attributes", spec, {"settings": aspec.to_dict()})
     result = attributes.attribute_inference(pipeline.make_context(spec), aspec)
     report = attributes.attribute_report(result)
     if args.json:
@@ -408,7 +382,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
         groups={"n_groups": args.groups, "min_steps": args.min_steps},
         **overrides,
     )
-    _run_settings_job("reconstruction", spec, rspec.to_dict())
+    _run_job("reconstruction", spec, {"settings": rspec.to_dict()})
     result = reconstruction.reconstruction(pipeline.make_context(spec), rspec)
     report = reconstruction.reconstruction_report(result)
     if args.json:

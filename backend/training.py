@@ -94,8 +94,9 @@ def train_model(
         )
     model.to(dev)
 
-    xt = torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32, device=dev)
-    yt = torch.as_tensor(y, dtype=torch.long, device=dev)
+    # Copies: datasets hand out read-only arrays, which torch must not alias.
+    xt = torch.tensor(np.asarray(x), dtype=torch.float32, device=dev)
+    yt = torch.tensor(np.asarray(y), dtype=torch.long, device=dev)
     wt = None
     if sample_weight is not None:
         wt = torch.as_tensor(sample_weight, dtype=torch.float32, device=dev)
