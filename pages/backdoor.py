@@ -4,7 +4,7 @@ import streamlit as st
 
 from backend.attacks import backdoor, sweeps
 from backend.errors import ValueRiskError
-from pages.common import current_spec, job_panel, page_intro, read_context
+from pages.common import current_spec, page_intro, read_context, sweep_panel
 
 TRIGGER_LABELS = {
     "badnets": "BadNets patch",
@@ -136,31 +136,15 @@ params = backdoor.job_params(poison, sweep)
 # What is stored; offer to compute the rest.
 results = backdoor.backdoor_results(ctx, poison, sweep)
 total = len(sweep.points())
-if results.points.empty:
-    st.info(
-        f"No point of this sweep is computed yet ({total} poisoned models to train). "
-        "The target model and the importance values are reused when they exist."
-    )
-    job_panel(
-        "backdoor",
-        spec,
-        label="Run the backdoor sweep",
-        missing=[f"{total} of {total} points"],
-        params=params,
-    )
-    st.stop()
-if results.missing:
-    st.warning(
-        f"{len(results.missing)} of {total} points are not computed yet; the charts "
-        "show the stored ones."
-    )
-    job_panel(
-        "backdoor",
-        spec,
-        label="Compute the missing points",
-        missing=[f"{len(results.missing)} of {total} points"],
-        params=params,
-    )
+sweep_panel(
+    "backdoor",
+    spec,
+    stored=0 if results.points.empty else total - len(results.missing),
+    total=total,
+    models="poisoned models",
+    label="Run the backdoor sweep",
+    params=params,
+)
 
 # Headline: each selection at one poison count (the middle one by default).
 paper = st.toggle(

@@ -247,6 +247,58 @@ def _follow(jid: str) -> None:
         st.rerun()
 
 
+def sweep_panel(
+    kind: str,
+    spec: RunSpec,
+    *,
+    stored: int,
+    total: int,
+    models: str,
+    label: str,
+    params: dict,
+) -> None:
+    """What a sweep has stored, and an offer to compute the rest.
+
+    With nothing stored the page stops after the offer; with some points missing it
+    warns that the charts show only the stored ones.
+
+    Args:
+        kind: the sweep's job kind.
+        spec: the RunSpec it runs on.
+        stored: how many of the sweep's points are stored.
+        total: how many points the sweep has.
+        models: what one point trains, plural ("poisoned models", "surrogates").
+        label: the button's text when nothing is stored.
+        params: the sweep's job settings.
+    """
+    missing = total - stored
+    if not stored:
+        st.info(
+            f"No point of this sweep is computed yet ({total} {models} to train). The "
+            "target model and the importance values are reused when they exist."
+        )
+        job_panel(
+            kind,
+            spec,
+            label=label,
+            missing=[f"{total} of {total} points"],
+            params=params,
+        )
+        st.stop()
+    if missing:
+        st.warning(
+            f"{missing} of {total} points are not computed yet; the charts show the "
+            "stored ones."
+        )
+        job_panel(
+            kind,
+            spec,
+            label="Compute the missing points",
+            missing=[f"{missing} of {total} points"],
+            params=params,
+        )
+
+
 # -- page furniture -------------------------------------------------------------------
 
 

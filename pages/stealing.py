@@ -6,7 +6,7 @@ from backend.attacks import stealing, sweeps
 from backend.datasets import dataset_info
 from backend.errors import ValueRiskError
 from backend.models import architecture_names
-from pages.common import current_spec, job_panel, page_intro, read_context
+from pages.common import current_spec, page_intro, read_context, sweep_panel
 
 POOL_LABELS = {
     "attacker": "the attacker's own data",
@@ -124,31 +124,15 @@ params = stealing.job_params(steal, sweep)
 # What is stored; offer to compute the rest.
 results = stealing.steal_results(ctx, steal, sweep)
 total = len(sweep.points())
-if results.points.empty:
-    st.info(
-        f"No point of this sweep is computed yet ({total} surrogates to train). The "
-        "target model and the importance values are reused when they exist."
-    )
-    job_panel(
-        "steal",
-        spec,
-        label="Run the stealing sweep",
-        missing=[f"{total} of {total} points"],
-        params=params,
-    )
-    st.stop()
-if results.missing:
-    st.warning(
-        f"{len(results.missing)} of {total} points are not computed yet; the charts "
-        "show the stored ones."
-    )
-    job_panel(
-        "steal",
-        spec,
-        label="Compute the missing points",
-        missing=[f"{len(results.missing)} of {total} points"],
-        params=params,
-    )
+sweep_panel(
+    "steal",
+    spec,
+    stored=0 if results.points.empty else total - len(results.missing),
+    total=total,
+    models="surrogates",
+    label="Run the stealing sweep",
+    params=params,
+)
 
 # Headline: each selection at one budget (the largest by default).
 measure = st.segmented_control(
