@@ -113,6 +113,12 @@ def max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process, all threads: less sensitive to other processes."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_case(name: str, threads: int, save_inputs: str | None) -> dict:
     """Time knn_shapley and the reference on one case; the figures as a dict."""
     import torch
@@ -128,9 +134,9 @@ def run_case(name: str, threads: int, save_inputs: str | None) -> dict:
     rss_before = max_rss_mb()
 
     # The fast version on the whole case
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), cpu_seconds()
     values = knn_shapley(x_train, y_train, x_test, y_test)
-    fast_s = time.perf_counter() - start
+    fast_s, fast_cpu_s = time.perf_counter() - start, cpu_seconds() - cpu_start
     rss_peak = max_rss_mb()
     if save_inputs:
         np.save(save_inputs.replace(".npz", "-values.npy"), values)
@@ -147,6 +153,8 @@ def run_case(name: str, threads: int, save_inputs: str | None) -> dict:
         "shape": f"{len(x_train):,} x {len(x_test):,} x {x_train[0].size}",
         "threads": threads,
         "fast_s": fast_s,
+        "fast_cpu_s": fast_cpu_s,
+        "load_after": os.getloadavg()[0],
         "rss_before_mb": rss_before,
         "rss_peak_mb": rss_peak,
         "reference_points": m,
@@ -203,12 +211,14 @@ def in_subprocess(args: list[str], threads: int, python: str = sys.executable) -
 
 def print_table(rows: list[dict]) -> None:
     print(
-        f"{'case':10} {'N x M x d':24} {'thr':>3} {'fast s':>8} {'peak RSS MB':>11} "
+        f"{'case':10} {'N x M x d':24} {'thr':>3} {'fast s':>8} {'CPU s':>6} "
+        f"{'peak RSS MB':>11} "
         f"{'(data MB)':>9} {'reference s':>12} {'speed-up':>9} {'max |diff|':>11}"
     )
     for r in rows:
         print(
             f"{r['case']:10} {r['shape']:24} {r['threads']:>3} {r['fast_s']:>8.2f} "
+            f"{r['fast_cpu_s']:>6.1f} "
             f"{r['rss_peak_mb']:>11.0f} {r['rss_before_mb']:>9.0f} "
             f"{r['reference_s_extrapolated']:>12.0f} "
             f"{r['reference_s_extrapolated'] / r['fast_s']:>8.0f}x "
@@ -221,7 +231,8 @@ def print_table(rows: list[dict]) -> None:
             f"points ({r['reference_s_measured']:.1f} s) and extrapolated; "
             f"max |diff| is on those points (largest |value| there: "
             f"{r['max_abs_value']:.1e}). Peak RSS includes the data (RSS before the "
-            "valuation in brackets)."
+            "valuation in brackets). CPU s: all threads' CPU time of the valuation. "
+            f"1-min load average after it: {r['load_after']:.2f}."
         )
 
 
