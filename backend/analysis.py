@@ -24,10 +24,10 @@ from backend.errors import SmallGroupWarning
 from backend.jobs import staged
 from backend.pipeline import (
     Context,
-    _importance_inputs,
-    _model_inputs,
     cached,
     importance,
+    importance_inputs,
+    model_inputs,
     representation,
     trained_model,
 )
@@ -73,7 +73,7 @@ def _quiet(fraction: float, message: str) -> None:
 def _signals_inputs(ctx: Context, role: str) -> dict:
     attack = ctx.spec.attack
     return {
-        **_model_inputs(ctx, role),
+        **model_inputs(ctx, role),
         "boundary_steps": attack.boundary_steps,
         "boundary_step_size": attack.boundary_step_size,
         "analysis_versions": VERSIONS,
@@ -134,7 +134,7 @@ def attacker_importance(
     split.nonmembers])``.
     """
     inputs = {
-        **_importance_inputs(ctx),
+        **importance_inputs(ctx),
         "reference": "shadow_members",
         "analysis_versions": VERSIONS,
     }
@@ -421,7 +421,7 @@ def validity(ctx: Context, *, progress: Progress | None = None) -> pd.DataFrame:
 
 def _validity_inputs(ctx: Context) -> dict:
     return {
-        **_importance_inputs(ctx),
+        **importance_inputs(ctx),
         "model": dataclasses.asdict(ctx.spec.model),
         "train": dataclasses.asdict(ctx.spec.train),
         "fractions": list(VALIDITY_FRACTIONS),
@@ -477,7 +477,7 @@ def k_sensitivity(ctx: Context, *, progress: Progress | None = None) -> pd.DataF
 def _k_sensitivity_inputs(ctx: Context) -> dict:
     k = ctx.spec.valuation.k
     others = [k + d for d in (-2, -1, 1, 2) if k + d >= 1]
-    return {**_importance_inputs(ctx), "others": others, "analysis_versions": VERSIONS}
+    return {**importance_inputs(ctx), "others": others, "analysis_versions": VERSIONS}
 
 
 def analysis_status(ctx: Context) -> dict[str, bool]:

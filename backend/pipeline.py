@@ -39,6 +39,8 @@ __all__ = [
     "NotComputed",
     "Context",
     "cached",
+    "model_inputs",
+    "importance_inputs",
     "make_context",
     "trained_model",
     "importance",
@@ -116,7 +118,11 @@ def cached(ctx: Context, stage: str, version: int, inputs: dict, compute):
     return payload
 
 
-def _model_inputs(ctx: Context, role: str) -> dict:
+def model_inputs(ctx: Context, role: str) -> dict:
+    """What a trained model depends on: the data, the split, the recipe, the role.
+
+    Stages that read a model include these in their own inputs.
+    """
     return {
         **ctx.base_inputs(),
         "role": role,
@@ -167,7 +173,7 @@ def trained_model(
             ),
         }
 
-    payload = cached(ctx, "model", VERSIONS["model"], _model_inputs(ctx, role), compute)
+    payload = cached(ctx, "model", VERSIONS["model"], model_inputs(ctx, role), compute)
     model = model_from_bytes(
         payload["state"],
         ctx.spec.model,
@@ -193,14 +199,15 @@ def representation(
     return ctx.data.features(index).reshape(len(index), -1).astype(np.float32)
 
 
-def _importance_inputs(ctx: Context) -> dict:
+def importance_inputs(ctx: Context) -> dict:
+    """What the members' importance depends on (stages reading it include these)."""
     inputs = {
         **ctx.base_inputs(),
         "valuation": dataclasses.asdict(ctx.spec.valuation),
         "importance_version": VERSIONS["importance"],
     }
     if ctx.spec.valuation.representation == "embedding":
-        inputs.update(_model_inputs(ctx, "target"))
+        inputs.update(model_inputs(ctx, "target"))
     return inputs
 
 
@@ -226,7 +233,7 @@ def importance(ctx: Context, *, progress: Progress | None = None) -> np.ndarray:
         )
 
     return cached(
-        ctx, "importance", VERSIONS["importance"], _importance_inputs(ctx), compute
+        ctx, "importance", VERSIONS["importance"], importance_inputs(ctx), compute
     )
 
 
@@ -234,9 +241,7 @@ def stage_status(ctx: Context) -> dict[str, bool]:
     """Which stages of the spec are already in the store."""
     has = ctx.store.has
     return {
-        "target model": has("model", VERSIONS["model"], _model_inputs(ctx, "target")),
-        "shadow model": has("model", VERSIONS["model"], _model_inputs(ctx, "shadow")),
-        "importance": has(
-            "importance", VERSIONS["importance"], _importance_inputs(ctx)
-        ),
+        "target model": has("model", VERSIONS["model"], model_inputs(ctx, "target")),
+        "shadow model": has("model", VERSIONS["model"], model_inputs(ctx, "shadow")),
+        "importance": has("importance", VERSIONS["importance"], importance_inputs(ctx)),
     }

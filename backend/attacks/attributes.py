@@ -64,11 +64,11 @@ from backend.errors import ValueRiskError
 from backend.jobs import register_job, staged
 from backend.pipeline import (
     Context,
-    _importance_inputs,
-    _model_inputs,
     cached,
     importance,
+    importance_inputs,
     make_context,
+    model_inputs,
     representation,
     trained_model,
 )
@@ -463,7 +463,7 @@ def _fit_checked(
 def _inputs(ctx: Context, spec: AttributeSpec, names: tuple[str, ...]) -> dict:
     return {
         **group_study_inputs(ctx, spec.groups),
-        "shadow": _model_inputs(ctx, "shadow"),
+        "shadow": model_inputs(ctx, "shadow"),
         "attribute_spec": {**spec.to_dict(), "attributes": list(names)},
     }
 
@@ -604,7 +604,7 @@ def attribute_inference(
 
 
 def _attribute_importance_inputs(ctx: Context, names: tuple[str, ...]) -> dict:
-    return {**_importance_inputs(ctx), "attributes": list(names)}
+    return {**importance_inputs(ctx), "attributes": list(names)}
 
 
 def attribute_importance(

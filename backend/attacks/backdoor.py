@@ -54,11 +54,11 @@ from backend.jobs import register_job, staged
 from backend.pipeline import (
     Context,
     NotComputed,
-    _importance_inputs,
-    _model_inputs,
     cached,
     importance,
+    importance_inputs,
     make_context,
+    model_inputs,
     representation,
     trained_model,
 )
@@ -326,7 +326,7 @@ def held_members(ctx: Context, share: float) -> np.ndarray:
 
 
 def _importance_stage_inputs(ctx: Context, share: float) -> dict:
-    return {**_importance_inputs(ctx), "share": share}
+    return {**importance_inputs(ctx), "share": share}
 
 
 def attacker_importance(
@@ -407,7 +407,7 @@ def resolve_trigger(ctx: Context, spec: BackdoorSpec) -> Trigger:
 
 def _point_inputs(ctx: Context, spec: BackdoorSpec, point: SweepPoint) -> dict:
     return {
-        **_model_inputs(ctx, "target"),
+        **model_inputs(ctx, "target"),
         "importance": _importance_stage_inputs(ctx, spec.share),
         "backdoor": spec.to_params(),
         "point": point.to_dict(),
@@ -500,7 +500,7 @@ def _baseline_inputs(ctx: Context, spec: BackdoorSpec) -> dict:
     # How poisons are chosen does not change the clean target's numbers; the share
     # stays in, since it sets the automatic patch colour.
     trigger = {k: v for k, v in spec.to_params().items() if k not in ("balanced",)}
-    return {**_model_inputs(ctx, "target"), "backdoor": trigger}
+    return {**model_inputs(ctx, "target"), "backdoor": trigger}
 
 
 def backdoor_baseline(

@@ -24,7 +24,7 @@ import numpy as np
 from backend import metrics
 from backend.errors import ValueRiskError
 from backend.models import Classifier
-from backend.pipeline import Context, _importance_inputs, cached, importance
+from backend.pipeline import Context, cached, importance, importance_inputs
 from backend.specs import TrainSpec
 from backend.training import (
     Progress,
@@ -116,7 +116,7 @@ def group_study_inputs(ctx: Context, spec: GroupSpec) -> dict:
     """What every group model reads: the importance, the model, the recipe, the
     grouping. A study built on the group models adds its own settings to these."""
     return {
-        **_importance_inputs(ctx),
+        **importance_inputs(ctx),
         "model": dataclasses.asdict(ctx.spec.model),
         "train": dataclasses.asdict(ctx.spec.train),
         "groups": dataclasses.asdict(spec),

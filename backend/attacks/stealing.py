@@ -52,11 +52,11 @@ from backend.models import Classifier, architecture_names, build_model
 from backend.pipeline import (
     Context,
     NotComputed,
-    _importance_inputs,
-    _model_inputs,
     cached,
     importance,
+    importance_inputs,
     make_context,
+    model_inputs,
     trained_model,
 )
 from backend.selection import select
@@ -245,7 +245,7 @@ def _cross_layout(n_other: int, spec: StealSpec) -> tuple[int, int]:
 def _pool_inputs(ctx: Context, spec: StealSpec) -> dict:
     inputs = {**ctx.base_inputs(), "pool": spec.pool, "k": ctx.spec.valuation.k}
     if spec.pool == "members":
-        inputs.update(_importance_inputs(ctx))
+        inputs.update(importance_inputs(ctx))
     if spec.pool == "cross":
         other = load_dataset(_cross_name(ctx, spec))
         size, reference = _cross_layout(len(other), spec)
@@ -507,7 +507,7 @@ def _point_inputs(ctx: Context, spec: StealSpec, point: SweepPoint) -> dict:
     for name in _RESOLVED_FIELDS:
         del settings[name]
     return {
-        **_model_inputs(ctx, "target"),
+        **model_inputs(ctx, "target"),
         "pool_inputs": _pool_inputs(ctx, spec),
         "steal": settings,
         "surrogate": _surrogate_spec(ctx, spec).arch,

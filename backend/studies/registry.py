@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from backend.datasets import DatasetInfo
-from backend.pipeline import Context, _importance_inputs, cached
+from backend.pipeline import Context, cached, importance_inputs
 from backend.studies import augmentation, duplicates, onion, partial
 from backend.studies.specs import (
     AugmentationSpec,
@@ -149,7 +149,7 @@ def study_inputs(ctx: Context, spec: Any) -> dict:
     """Exactly what a study's result depends on (its cache key's inputs)."""
     spec = effective_spec(ctx, spec)
     inputs = {
-        **_importance_inputs(ctx),
+        **importance_inputs(ctx),
         "study": study_name(spec),
         "settings": dataclasses.asdict(spec),
     }
