@@ -52,7 +52,7 @@ __all__ = [
 # Code version of each stage. Every stage's inputs carry all of them (and the pipeline's
 # versions through its inputs), so a bump recomputes whatever could depend on it.
 VERSIONS = {
-    "signals": 1,
+    "signals": 2,
     "attacker-importance": 1,
     "membership": 2,
     "validity": 1,
@@ -102,11 +102,14 @@ def signals(ctx: Context, role: str = "target", *, progress: Progress | None = N
         with warnings.catch_warnings():
             # Censored samples are flagged per row; the page reports the count.
             warnings.simplefilter("ignore")
+            lower, upper = _input_range(ctx)
             distance = boundary_distance(
                 model,
                 x,
                 steps=ctx.spec.attack.boundary_steps,
-                step_size=ctx.spec.attack.boundary_step_size,
+                step_size=ctx.spec.attack.boundary_step_size * (upper - lower),
+                lower=lower,
+                upper=upper,
             )
         table = pd.concat([table, distance], axis=1)
         table.insert(0, "member", np.r_[np.ones(len(inside)), np.zeros(len(outside))])
@@ -119,6 +122,17 @@ def signals(ctx: Context, role: str = "target", *, progress: Progress | None = N
     return cached(
         ctx, "signals", VERSIONS["signals"], _signals_inputs(ctx, role), compute
     )
+
+
+def _input_range(ctx: Context) -> tuple[float, float]:
+    """Where perturbed inputs must stay: [0, 1] for images, the data's range for tables.
+
+    Clamping standardised table features to [0, 1] would move every sample before the
+    search even starts; the step size is a fraction of this range.
+    """
+    if ctx.data.info.kind == "image":
+        return 0.0, 1.0
+    return float(ctx.data.x.min()), float(ctx.data.x.max())
 
 
 # -- importance as the attacker sees it -----------------------------------------------

@@ -88,15 +88,15 @@ def _membership_findings(result: dict, attack: str, fraction: float) -> list[Fin
 
     # Headline: how many more of the valuable members the attacker finds.
     if int(top["nonmembers"]) < min_negatives_for(HEADLINE_FPR):
-        ratio_auc = top["auc"] - bottom["auc"]
+        auc_gap = top["auc"] - bottom["auc"]
         out.append(
             Finding(
                 "Valuable samples are easier to expose",
                 f"With {int(top['nonmembers'])} non-members, a 1% false-positive rate "
                 "cannot be measured (it needs at least 100). Instead: the attack's AUC "
                 f"is {top['auc']:.3f} on the most valuable {share} of the training set "
-                f"and {bottom['auc']:.3f} on the least valuable {share} "
-                f"({ratio_auc:+.3f}).",
+                f"and {bottom['auc']:.3f} on the least valuable {share}, a difference "
+                f"of {auc_gap:+.3f} (0.5 is a coin flip).",
                 "headline",
             )
         )

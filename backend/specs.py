@@ -109,7 +109,9 @@ class AttackSpec:
     group_fraction: float = 0.2  # top and bottom 20% of members (10,000 of 50,000)
     n_bins: int = 5  # importance bins for the advantage chart
     boundary_steps: int = 50  # iterative gradient-sign steps of the boundary search
-    boundary_step_size: float = 0.01  # ℓ∞ size of one step, inputs scaled to [0, 1]
+    boundary_step_size: float = (
+        0.01  # ℓ∞ size of one step, as a share of the input range
+    )
     paper_protocol: bool = False  # fit thresholds on evaluated data (an upper bound)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import shutil
 import zipfile
 from collections.abc import Sequence
@@ -39,7 +40,12 @@ from backend.datasets import (
 )
 from backend.errors import ValueRiskError
 
-__all__ = ["MAX_UPLOAD_MB", "MIN_UPLOAD_SAMPLES_PER_CLASS", "save_upload"]
+__all__ = [
+    "MAX_UPLOAD_MB",
+    "MIN_UPLOAD_SAMPLES_PER_CLASS",
+    "save_upload",
+    "list_uploads",
+]
 
 MAX_UPLOAD_MB = 200  # the file uploader's limit too
 MAX_ZIP_FILES = 200_000
@@ -103,7 +109,35 @@ def save_upload(
         )
     _check_per_class(dataset.y, dataset.info.class_names)
     title = f"{Path(filename).name} ({len(dataset)} samples)"
+    # Recorded last, once the upload is known to be valid: list_uploads() offers it
+    # to every session, so a shared link to it works.
+    # <root>/csv-<hash>/data.csv or <root>/folder-<hash>/images: the hash's folder.
+    folder = Path(source.split(":", 1)[1].split("#", 1)[0]).parent
+    _write_atomic(folder / _META, json.dumps({"source": source, "title": title}))
     return DatasetInfo(**{**dataset.info.__dict__, "title": title, "source": source})
+
+
+_META = "upload.json"  # {source, title} of a checked upload, beside its data
+
+
+def list_uploads(root: Path | None = None) -> dict[str, str]:
+    """Every checked upload under ``root``: its reference (``csv:...`` or
+    ``folder:...``) and its title, oldest first."""
+    root = root or settings.data_root() / "uploads"
+    found = []
+    for meta in root.glob(f"*/{_META}"):
+        try:
+            record = json.loads(meta.read_text())
+            found.append((meta.stat().st_mtime, record["source"], record["title"]))
+        except (OSError, ValueError, KeyError):
+            continue  # unreadable records are skipped, never fatal
+    return {source: title for _, source, title in sorted(found)}
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    partial = path.with_suffix(".partial")
+    partial.write_text(text)
+    partial.replace(path)
 
 
 def _store_file(folder: Path, name: str, data: bytes) -> Path:

@@ -19,6 +19,7 @@ from backend.models import architecture_names
 from backend.settings import DEFAULT_DATASET, DEFAULT_K
 from backend.specs import PRESETS, RunSpec, make_runspec
 from backend.store import open_store
+from backend.uploads import list_uploads
 
 SPEC_KEY = "runspec"  # where the sidebar leaves the current RunSpec in session state
 POLL_SECONDS = 1.0  # how often a running job's progress is refreshed
@@ -35,9 +36,13 @@ def sidebar() -> RunSpec | None:
     with st.sidebar:
         st.header("What to analyse")
         statuses = {s.info.name: s for s in list_datasets()}
-        uploaded = st.session_state.get("uploaded_datasets", {})
+        uploaded = list_uploads()
         options = [n for n, s in statuses.items() if s.available] + list(uploaded)
         labels = {n: s.info.title for n, s in statuses.items()} | uploaded
+        # A dataset just uploaded is selected here, before the widget exists: a
+        # widget's value cannot be changed after it is drawn in the same run.
+        if "pending_dataset" in st.session_state:
+            st.session_state["dataset"] = st.session_state.pop("pending_dataset")
         if st.session_state.get("dataset") not in options:
             st.session_state.pop("dataset", None)
         dataset = st.selectbox(
@@ -171,8 +176,7 @@ def upload_panel() -> None:
         except ValueRiskError as error:
             st.error(str(error))
             return
-        st.session_state.setdefault("uploaded_datasets", {})[info.source] = info.title
-        st.session_state["dataset"] = info.source
+        st.session_state["pending_dataset"] = info.source
         st.rerun()
 
 

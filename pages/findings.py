@@ -33,7 +33,7 @@ items = findings(ctx)
 if not any(item.kind == "headline" for item in items):
     st.info(
         "Nothing is computed for this choice yet. Press **Compute what is missing** in "
-        "the sidebar; on the built-in digits it takes about a minute."
+        "the sidebar; on the built-in digits it takes well under a minute."
     )
     st.stop()
 

@@ -102,3 +102,13 @@ def test_oversized_upload_is_refused_before_reading(tmp_path, monkeypatch):
     with pytest.raises(ValueRiskError, match="at most 0 MB is accepted"):
         uploads.save_upload("x.csv", _csv(), root=tmp_path)
     assert not any(tmp_path.iterdir())  # nothing stored
+
+
+def test_checked_uploads_are_listed_for_every_session(tmp_path):
+    csv = uploads.save_upload("people.csv", _csv(), root=tmp_path)
+    zipped = uploads.save_upload("pets.zip", _image_zip(), root=tmp_path)
+    listed = uploads.list_uploads(tmp_path)
+    assert listed == {csv.source: csv.title, zipped.source: zipped.title}
+    with pytest.raises(ValueRiskError):
+        uploads.save_upload("bad.csv", _csv(per_class=5), root=tmp_path)
+    assert len(uploads.list_uploads(tmp_path)) == 2  # a refused upload is not listed
