@@ -81,3 +81,27 @@ def test_label_only_score_is_zero_when_misclassified():
 
     signals = pd.DataFrame({"l2": [0.3, 0.7], "correct": [True, False]})
     np.testing.assert_array_equal(mia.raw_scores(signals, "boundary"), [0.3, 0.0])
+
+
+def test_table_boundary_search_stays_in_the_data_range(tmp_path, store):
+    # Standardised features far outside [0, 1]: the search must neither clamp them
+    # into [0, 1] nor run out of steps.
+    import pandas as pd
+
+    from backend import analysis, pipeline
+    from backend.datasets import csv_reference
+    from backend.specs import make_runspec
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(scale=5.0, size=(400, 4)), columns=list("abcd"))
+    frame["label"] = (frame["a"] + frame["b"] > 0).astype(int)
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    spec = make_runspec(
+        csv_reference(tmp_path / "table.csv"),
+        model={"arch": "mlp"},
+        train={"epochs": 10, "batch_size": 32},
+    )
+    ctx = pipeline.make_context(spec, store=store)
+    table = analysis.signals(ctx, "target")
+    assert table["censored"].mean() < 0.05
+    assert (table["linf"] > 0).all()
