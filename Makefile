@@ -20,6 +20,8 @@ test: setup system-packages
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt
+	@# Debian's python3 needs python3-venv for virtual environments.
+	@$(PYTHON) -c "import ensurepip" 2>/dev/null || sh scripts/system-packages.sh python3-venv
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
