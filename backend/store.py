@@ -128,9 +128,6 @@ class Store:
         self.put(stage, version, inputs, payload, fingerprint=fingerprint)
         return payload
 
-    def delete(self, stage: str, version: int, inputs: Any) -> bool:
-        return self._cache.delete(self.key(stage, version, inputs))
-
     # -- raw access for job records ---------------------------------------------------
 
     @property
